@@ -1088,7 +1088,7 @@ def test_a_corpus_caveat_on_the_cards_is_its_readers_declaration(prepared, monke
 
 def test_the_card_says_why_copies_in_one_corpus_lie_in_different_splits_as_prepare_does():
     """The dataset card gave "the corpus's own or a speaker split" as the reason copies of one recording in
-    one corpus lie in different splits, but a speaker split keeps them together (bimotion.splits._merged_units):
+    one corpus lie in different splits, but a speaker split keeps them together (bimotion.splits.units.merged_units):
     only the corpus's own split column, or a release's official split, puts them apart.  The card now gives
     prepare's and check's reason (bimotion.splits.copies_apart)."""
     from bimotion.card_caveats import recorded_caveats

@@ -22,6 +22,7 @@ from bimotion import splits
 from bimotion.cli import main as bimotion_main
 from bimotion.data.layout import config_files, read_info
 from bimotion.registry import BIMOTION, Group, benchmark_of, extend, unions
+from bimotion.splits.by_unit import _favour_train
 from loaders import SOURCES, SourceInfo, testing
 
 BUILT_IN = BIMOTION.corpora  # every BiMotion corpus (small fixtures), as a user would prepare them
@@ -588,15 +589,15 @@ def test_a_group_of_one_speaker_per_split_trains_on_the_speaker_with_the_most_cl
 def test_the_small_group_rule_moves_only_counts_that_give_train_too_few():
     """The rule's own cases, on counts per (gender) stratum: [train, validation, test] units."""
     fits = {("f",): [3, 1, 2], ("m",): [3, 0, 1]}  # ESD-like: train the most already
-    assert not splits._favour_train(fits) and fits == {("f",): [3, 1, 2], ("m",): [3, 0, 1]}
+    assert not _favour_train(fits) and fits == {("f",): [3, 1, 2], ("m",): [3, 0, 1]}
     few = {("f",): [0, 1, 1], ("m",): [1, 0, 1]}  # 2 women + 2 men as drawn
-    assert splits._favour_train(few) and few == {("f",): [1, 1, 0], ("m",): [1, 0, 1]}
+    assert _favour_train(few) and few == {("f",): [1, 1, 0], ("m",): [1, 0, 1]}
     one_gender = {("m",): [2, 0, 0], ("f",): [0, 1, 1]}  # totals fit, train lacks women
-    assert splits._favour_train(one_gender) and one_gender == {("m",): [1, 1, 0], ("f",): [1, 0, 1]}
+    assert _favour_train(one_gender) and one_gender == {("m",): [1, 1, 0], ("f",): [1, 0, 1]}
     two = {("m",): [0, 1, 1]}  # 2 men of 2 clips each were drawn so: no speaker in train
-    assert splits._favour_train(two) and two == {("m",): [1, 0, 1]}
+    assert _favour_train(two) and two == {("m",): [1, 0, 1]}
     lone = {("f",): [0, 1, 0], ("m",): [1, 0, 1]}  # one woman: no gender to add, totals fit
-    assert not splits._favour_train(lone)
+    assert not _favour_train(lone)
 
 
 def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_fix(tmp_path, capsys):

@@ -12,6 +12,8 @@ import pytest
 import loaders
 from bimotion import splits
 from bimotion.registry import BIMOTION, SPLITS
+from bimotion.splits.by_unit import _small_group_note
+from bimotion.splits.draw import apportion
 from loaders import READERS, testing
 
 # The paper's Table 1 (train, validation, test) per (corpus, group).  TESS differs on purpose: the
@@ -226,7 +228,7 @@ def test_unknown_protocol_is_a_clear_error(small):
     ],
 )
 def test_apportion_uses_largest_remainders_within_caps(total, weights, caps, expected):
-    assert splits._apportion(total, weights, caps) == expected
+    assert apportion(total, weights, caps) == expected
 
 
 def test_docs_protocol_table_is_the_rule_tables():
@@ -410,5 +412,5 @@ def test_a_small_group_note_where_only_who_trains_changed_says_so():
 
 def test_the_small_group_note_of_one_speaker_says_one_speaker():
     """The note's head said "has 1 speakers" for a group of one speaker."""
-    note = splits._small_group_note("carehome", "ind_eld", {("f",): [1, 0, 0]}, {("f",): [1, 0, 0]}, {"s1": ("f",)})
+    note = _small_group_note("carehome", "ind_eld", {("f",): [1, 0, 0]}, {("f",): [1, 0, 0]}, {"s1": ("f",)})
     assert note.startswith("carehome's group ind_eld has 1 speaker (1 woman), too few"), note

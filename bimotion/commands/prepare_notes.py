@@ -228,7 +228,7 @@ def summary(info: dict) -> str:
 def _too_few(info: dict, group: str) -> str:
     """Why ``group`` has an empty split: too few speakers, or, where a corpus of it holds identical audio and
     it has a speaker for every split (prepare.json's ``speakers``), speakers drawn together by shared audio
-    (:func:`bimotion.splits._merged_units`): 8 speakers drawn as 2 units were said to be too few speakers; or,
+    (:func:`bimotion.splits.units.merged_units`): 8 speakers drawn as 2 units were said to be too few speakers; or,
     where every corpus of it is split by its own ``split`` column (``user_split_columns``), that column."""
     from bimotion.registry import SPLITS
 
