@@ -36,8 +36,18 @@ CANCELLING_MIN_RMS = 1e-4  # channels quieter than this (RMS, -80 dBFS) are not 
 # one per channel, 0.29 or less (in their first 0.5 s alone up to 0.50: a short clip's two voices may pass).
 # A stretch without speech measures the microphones' own noise, which differs (two channels of generated noise,
 # 2.5 s at 44.1 kHz: 0.09-0.29): a clip whose every live channel peaks below QUIET_PEAK_DBFS (a noise floor, whose
-# mix is then below it too, which prepare, scan --levels and predict name as such) is not compared.
+# mix is then below it too, which prepare, scan --levels and predict name as such) is not compared, nor a pair of
+# channels neither of which holds a signal above its own noise floor (SIGNAL_RISE_DB), noise alone at any level.
 DIFFERENT_CHANNELS_COHERENCE = 0.45
+# A channel holds a signal where its loudest segment's power in SIGNAL_BAND_HZ rises SIGNAL_RISE_DB or more above
+# its noise floor, the NOISE_FLOOR_PERCENTILE-th percentile of its segments' (digital silence left out).  Measured
+# in segments of CHANNEL_SEGMENT_S at 16 and 44.1 kHz: each of the real CSED's 652 clips rises 7.5 dB or more (its
+# short words, voiced throughout, the least; most 45-50 dB), and with white or pink noise at its level (0 dB SNR)
+# 5.3 dB or more (95% of them 7.3); white and pink noise alone, 0.3 s to 2 min, at most 4.5 dB.  Noise whose power
+# falls as 1/f^2 (brown) rises up to 9 dB in 30 s and is still compared, as before.
+SIGNAL_RISE_DB = 6.0
+SIGNAL_BAND_HZ = (100.0, 4000.0)  # where speech's power is, above hum and a drifting offset
+NOISE_FLOOR_PERCENTILE = 2.0
 CHANNEL_SEGMENT_S = 0.064  # at most: a power of two of samples, 46 ms at 44.1 kHz, 64 ms at 16 kHz
 CHANNEL_BLOCK_FRAMES = 1 << 18  # 6 s at 44.1 kHz: a block's segments and spectra take 4 times its samples
 MIN_CHANNEL_SEGMENTS = 8  # fewer (a clip under 0.2 s at 44.1 kHz, 0.3 s at 16 kHz) is not compared
@@ -76,6 +86,9 @@ class ChannelMeter:
         self.size = 1 << max(4, int(np.log2(rate_hz * CHANNEL_SEGMENT_S)))
         self.window = np.hanning(self.size).astype(np.float32)
         self.pairs = list(itertools.combinations(range(len(live)), 2))
+        frequencies = np.fft.rfftfreq(self.size, 1 / rate_hz)
+        self.band = slice(*np.searchsorted(frequencies, SIGNAL_BAND_HZ))  # the bins of SIGNAL_BAND_HZ
+        self.levels: list[np.ndarray] = []  # per block, channels x segments: each segment's power in the band
         self.power = np.zeros((len(live), self.size // 2 + 1))
         self.cross = np.zeros((len(self.pairs), self.size // 2 + 1), dtype=np.complex128)
         self.rest = np.zeros((len(live), 0), dtype=np.float32)  # per channel, the samples of a segment not yet whole
@@ -116,21 +129,44 @@ class ChannelMeter:
 
             segments = np.lib.stride_tricks.sliding_window_view(data, self.size, axis=1)[:, ::hop][:, :count]
             spectra = scipy.fft.rfft(segments * self.window, axis=-1)  # channels x segments x bins
-            self.power += (np.square(spectra.real) + np.square(spectra.imag)).sum(axis=1, dtype=np.float64)
+            power = np.square(spectra.real) + np.square(spectra.imag)
+            self.power += power.sum(axis=1, dtype=np.float64)
+            self.levels.append(power[:, :, self.band].sum(axis=2, dtype=np.float64))
             for k, (i, j) in enumerate(self.pairs):
                 self.cross[k] += (spectra[i] * spectra[j].conj()).sum(axis=0)
             self.segments += count
         self.rest = np.array(data[:, count * hop :], dtype=np.float32)
 
+    def holding_signal(self) -> list[bool]:
+        """Per live channel, whether it holds a signal: its loudest segment rises :data:`SIGNAL_RISE_DB` or more
+        above its noise floor (the :data:`NOISE_FLOOR_PERCENTILE`-th percentile of its segments' power in
+        :data:`SIGNAL_BAND_HZ`, segments of digital silence left out).  A channel of noise alone, at any level,
+        does not; one with no power in that band at all (a hum, a tone above it) is taken to, and compared as
+        before."""
+        if not self.levels:
+            return [True] * len(self.live)
+        held = []
+        for levels in np.concatenate(self.levels, axis=1):
+            sounding = levels[levels > 0]
+            floor = np.percentile(sounding, NOISE_FLOOR_PERCENTILE) if len(sounding) else 0.0
+            held.append(not floor > 0 or bool(sounding.max() >= floor * 10 ** (SIGNAL_RISE_DB / 10)))
+        return held
+
     def least_alike(self) -> tuple[float, int, int] | None:
-        """The lowest coherence of a pair of live channels and the pair (numbered from 1 as in the file);
-        None where fewer than two channels are live or too little was read (:data:`MIN_CHANNEL_SEGMENTS`)."""
+        """The lowest coherence of a pair of live channels of which one at least holds a signal
+        (:meth:`holding_signal`), and the pair (numbered from 1 as in the file); None where fewer than two
+        channels are live, too little was read (:data:`MIN_CHANNEL_SEGMENTS`) or no pair holds a signal."""
         if not self.pairs or self.segments < MIN_CHANNEL_SEGMENTS:
             return None
+        held = self.holding_signal()
         found = []
         for k, (i, j) in enumerate(self.pairs):
+            if not (held[i] or held[j]):
+                continue  # two channels of noise alone: their noise differs, no signal does
             scale = float(np.sqrt(self.power[i] * self.power[j]).sum())
             found.append((float(np.abs(self.cross[k]).sum()) / scale if scale > 0 else 1.0, i, j))
+        if not found:
+            return None
         coherence, i, j = min(found)
         return coherence, self.live[i] + 1, self.live[j] + 1
 
@@ -147,7 +183,9 @@ class ChannelMeter:
         """What is wrong with the channels read: they cancel in the mix, or their live channels hold different
         signals (coherence below :data:`DIFFERENT_CHANNELS_COHERENCE`), unless each peaks below
         :data:`loaders.levels.QUIET_PEAK_DBFS`: a noise floor's channels differ, and such a clip (its mix quieter
-        still) is named as a quiet clip or a silent one, not as two voices.  NaN samples (refused as such) find nothing."""
+        still) is named as a quiet clip or a silent one, not as two voices; nor two channels of noise alone, at any
+        level, neither rising above its own noise floor (:meth:`holding_signal`).  NaN samples (refused as such)
+        find nothing."""
         found = []
         level = np.sqrt(self.energy / self.samples) if self.samples else 0.0
         mixed = np.sqrt(self.mixed / self.frames) if self.frames else 0.0

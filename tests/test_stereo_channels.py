@@ -149,3 +149,27 @@ def test_a_near_silent_stereo_clip_is_named_a_noise_floor_not_two_voices(tmp_pat
     assert f"{muted}: its 2 channels hold different signals" not in printed, printed
     assert printed.count("hold different signals") == 1 and f"warning: {beside}: its 2 channels hold" in printed
     assert "note: carehome: 1 clip peaks below -50 dBFS" in printed, printed
+
+
+@pytest.mark.parametrize("peak_dbfs", [-60.0, -50.0, -45.0, -30.0])
+def test_two_channels_of_noise_alone_are_not_said_to_hold_different_signals_at_any_level(tmp_path, peak_dbfs):
+    """Two channels of noise alone (a stereo recorder's two microphones, no speech), each peaking at -50 to -45
+    dBFS, were said to hold "different signals (coherence 0.10): two speakers?" (only a clip peaking below -50
+    dBFS was not compared).  A channel holds a signal where it rises 6 dB above its own noise floor
+    (loaders.channels.SIGNAL_RISE_DB): noise alone at any level is not compared; two voices, one per channel,
+    over that noise, and a voice beside a channel of it, still are."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    for rate_hz in (16000, 44100):
+        noise = noise_floor(rate_hz, 2.5, peak_dbfs, seed=1)
+        voice = writer.samples(speaker="s1", duration_s=2.5, sample_rate_hz=rate_hz, **VOICE)
+        clips = {
+            "noise.wav": noise,
+            "interview.wav": two_voices(writer, 2.5, rate_hz) + noise,
+            "beside.wav": np.stack([voice + noise[:, 0], noise[:, 1]], axis=1),
+        }
+        for name, channels in clips.items():
+            soundfile.write(tmp_path / name, channels, rate_hz, subtype="PCM_16")
+        assert _messages(tmp_path / "noise.wav", rate_hz) == [], (rate_hz, peak_dbfs)
+        for name in ("interview.wav", "beside.wav"):
+            (said,) = _messages(tmp_path / name, rate_hz)
+            assert said.startswith(f"{tmp_path / name}: its 2 channels hold different signals (coherence 0."), said
