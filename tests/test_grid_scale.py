@@ -234,6 +234,38 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
     )
 
 
+def test_a_launch_reuses_the_probes_one_process_trained(data_dirs, tmp_path, monkeypatch):
+    """A probe (``backend: probe``, as any trainer of the grid's own) is trained by the main process alone, its
+    batch the same in a launch of any size: a launch of 2 on a probe folder one process trained was refused as if
+    its models would mix two batches ('each process trains per_device_train_batch_size clips a step').  It
+    reuses them, with the same numbers."""
+    from bimotion.grid import load_config, shipped_config
+    from bimotion.grid.claims import Ranks
+
+    shipped = load_config(shipped_config("probe"))
+    training = {**shipped.training, "hidden_size": 24, "num_train_epochs": 3}
+    config = {**shipped.__dict__, "seeds": [0], "bootstrap_samples": 20, "tables": [], "projections": [],
+              "mixtures": ["zho_eld"], "extra_tests": ["zho_eld"], "training": training}  # fmt: skip
+    out = tmp_path / "out"
+    first = run_grid(config, data_dirs, out, log=None)
+
+    class MainOfTwo(Ranks):  # rank 0 of a launch of 2, the other process agreeing with it
+        def barrier(self) -> None:
+            pass
+
+        def any(self, flag: bool) -> bool:
+            return bool(flag)
+
+        def broadcast(self, value):
+            return value
+
+    monkeypatch.setattr(Ranks, "current", classmethod(lambda cls: MainOfTwo(0, 2)))
+    said: list[str] = []
+    again = run_grid(config, data_dirs, out, log=said.append)
+    assert not [line for line in said if "[grid] training" in line], said  # the probe one process trained, reused
+    assert again.matrix == first.matrix
+
+
 @pytest.mark.slow
 def test_a_config_error_under_a_launch_is_said_once(data_dirs, tmp_path):
     """A grid config with a typo (`max_stpes`) under a launch of 2 processes printed the usage and its error

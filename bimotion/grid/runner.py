@@ -306,8 +306,9 @@ class Grid:
     @property
     def settings(self) -> dict:
         """What every model of this folder must share (:func:`.settings.grid_settings`), the processes of a
-        launch training each model among them."""
-        return grid_settings(self.config, self.sources, self.ranks.world)
+        launch training each model among them: the grid's own trainer's (DDP); a trainer of its own (the probe's)
+        trains on the main process alone (:meth:`train_or_reuse`), its batch the same in a launch of any size."""
+        return grid_settings(self.config, self.sources, self.ranks.world if self.trainer is train_model else 1)
 
     def run(self) -> GridResult:
         """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`), a
