@@ -92,7 +92,8 @@ def test_an_upload_the_hub_stops_answering_mid_way_ends_saying_so_and_how_long_i
         f"the request (ReadTimeout, the last of 6 tries over {in_all and in_all[1]} s); {FIX.format(t=0.5)}); the "
         "folder is complete: upload it again"
     ), said  # was "(ReadTimeout)": huggingface_hub tried 5 more times, up to 6x the wait and 23 s of pauses more
-    assert 6 * 0.5 <= float(in_all[1]) < took, (in_all[1], took)  # its pauses not slept here
+    # its pauses not slept here; said to a tenth of a second (3.085 s in all: 'over 3.1 s')
+    assert 6 * 0.5 <= float(in_all[1]) < took + 0.05, (in_all[1], took)
     paths = [line.split()[1].split("?")[0] for line in asked if "agent-harnesses" not in line]
     # the repository's files (list_repo_files): held, and ended, each of its 6 tries
     assert paths == ["/api/repos/create"] + ["/api/models/me/x/tree/main"] * 6, asked
