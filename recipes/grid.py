@@ -156,19 +156,23 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         usage_error(parser, err)
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
+        from bimotion.grid.config import MARKER
         from bimotion.grid.workers import SCORING, stopped_before
         from bimotion.training.checkpoints import last_checkpoint
         from bimotion.training.stopping import not_scored_words
 
         in_progress = "the model in progress resumes from its last checkpoint"
-        if (folder := getattr(err, "stopped_in", None)) and not last_checkpoint(folder):  # none saved (a Ctrl-C)
+        folder = getattr(err, "stopped_in", None)  # the unit's model folder
+        marked = folder is not None and (folder / MARKER).exists()  # trained: reused, or marked as it stopped
+        if folder and not marked and not last_checkpoint(folder):  # none saved (a Ctrl-C)
             in_progress = "the model in progress saved no checkpoint: the rerun trains it again from the start"
         if unscored := not_scored_words(err):  # stopped in its scoring, after training (stopping.scoring_stops)
             in_progress = (
                 f"the model in progress is trained, but {unscored} were not scored: "
                 "the rerun trains nothing of it, it scores from its last checkpoint"
             )
-        elif (before := stopped_before(err)) == SCORING:  # trained (workers.stop_after_training), predicted, scored
+        elif (before := stopped_before(err)) == SCORING or (marked and not before):  # trained (stop_after_training,
+            # or its marker read as it is reused), not yet predicted or scored
             in_progress = "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
         elif before:  # between models, before or while the tables are written (workers.stop_if_asked, stopping_before)
             in_progress = f"no model was in progress: it stopped before {before}"

@@ -501,6 +501,39 @@ def test_ctrl_c_during_a_model_that_saved_no_checkpoint_says_the_rerun_trains_it
     ), last
 
 
+def test_ctrl_c_as_a_trained_model_is_reused_says_the_rerun_trains_nothing_of_it(
+    single, data_dirs, tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C as the grid read the marker of a model it had trained (its metrics file gone, so the unit is scored
+    again; its checkpoints discarded once trained) ended "... the model in progress saved no checkpoint: the rerun
+    trains it again from the start", though its marker is there and the rerun reuses it."""
+    import shutil
+
+    from bimotion.grid import runner
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out, ignore=shutil.ignore_patterns("metrics", "tables"))
+    reading = runner.marked_model
+
+    def ctrl_c_as_read(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "marked_model", ctrl_c_as_read)
+    argv = recipe(CONFIG, data_dirs, out)[2:]
+    code = _grid_main(argv)
+    monkeypatch.undo()
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 130, last
+    assert re.fullmatch(
+        r"interrupted during model \S+ seed 0: rerun the same command to continue; finished models are reused "
+        r"and the model in progress is trained and saved, not yet scored: the rerun trains nothing of it",
+        last,
+    ), last
+    assert _grid_main(argv) == 0
+    assert "[grid] training" not in capsys.readouterr().out  # reused, as said
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_while_a_trained_model_predicts_its_tests_says_the_rerun_only_scores_it(
     data_dirs, single, tmp_path, capsys, monkeypatch
