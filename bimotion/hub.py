@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .hub_marker import RecentlyUnanswered, read_marker, remove_marker, route_key, write_marker
-from .hub_timeouts import bounded, timed_out
+from .hub_timeouts import bounded, stall, timed_out
 
 DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host, or an unanswered one, is trusted
 _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
@@ -144,8 +144,10 @@ def _remember_silence(chain: list[BaseException], endpoint: str, asked_unix_s: f
         forget_unanswered(endpoint)
     elif answer == "silent":
         _silent[route_key(endpoint)] = (time.monotonic(), chain[0])
-        tls = _tls_error(chain)
-        write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None, asked_unix_s=asked_unix_s)
+        tls, stalled = _tls_error(chain), stall(chain)  # stalled: a look-up its own wait ended, for its setting
+        write_marker(
+            endpoint, _in_words(tls or chain[-1]), tls=tls is not None, asked_unix_s=asked_unix_s, stalled=stalled
+        )
 
 
 def _answer(chain: list[BaseException]) -> str | None:
@@ -322,12 +324,12 @@ def hub_unreachable() -> HubReason | None:
         if _tls_failure(silent) is not None:
             state, fix = hub_failure(silent)
             return HubReason(f"{state}{recalled}: {fix}, or set HF_HUB_OFFLINE=1 to read only the local cache", True)
+        stalled = timed_out(_chain(silent))  # a look-up its own timeout ended (here or, recalled, in another process)
+        if stalled is not None:  # the setting that waits longer
+            return HubReason(f"the Hub at {constants.ENDPOINT} {stalled[0]}{recalled}; {stalled[1]}")
         if recalled:
             ago = f"did not answer a look-up less than a minute ago ({inner.error}){recalled}"
             return HubReason(f"the Hub at {constants.ENDPOINT} {ago}")
-        stalled = timed_out(_chain(silent))  # a look-up its own timeout ended: the setting that waits longer
-        if stalled is not None:
-            return HubReason(f"the Hub at {constants.ENDPOINT} {'; '.join(stalled)}")
         return HubReason(f"the Hub at {constants.ENDPOINT} did not answer ({_in_words(inner, 80)})")
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""

@@ -14,11 +14,12 @@ from pathlib import Path
 class RecentlyUnanswered(ConnectionError):
     """The Hub did not answer a look-up of a process of this machine a moment ago (:func:`marker_path`, within
     :data:`bimotion.hub.DNS_ANSWER_S`): ``error``, that look-up's error in words; ``tls``, whether it was a
-    failed TLS handshake."""
+    failed TLS handshake; ``stalled``, where its own wait ended it, what it did not answer (less than a minute ago),
+    what did not move and the fix naming the setting that waits longer (a :class:`bimotion.hub_timeouts.Stall`)."""
 
-    def __init__(self, error: str, tls: bool):
+    def __init__(self, error: str, tls: bool, stalled=None):
         super().__init__(error)
-        self.error, self.tls = error, tls
+        self.error, self.tls, self.stalled = error, tls, stalled
 
     def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
         return type(self), (self.error, self.tls), self.__dict__
@@ -69,10 +70,12 @@ def answered_path(endpoint: str) -> Path:
     return marker.with_name(f"{marker.stem}.answered.json")
 
 
-def write_marker(endpoint: str, error: str, *, tls: bool, asked_unix_s: float | None = None) -> None:
+def write_marker(
+    endpoint: str, error: str, *, tls: bool, asked_unix_s: float | None = None, stalled: tuple | None = None
+) -> None:
     """:func:`marker_path` of ``endpoint``, written whole: when, when the look-up began (``asked_unix_s``,
-    default now), and its ``error`` in words (a failed TLS handshake: ``tls``); a cache that cannot be written is
-    not remembered in."""
+    default now), and its ``error`` in words (a failed TLS handshake: ``tls``; one its wait ended, ``stalled``:
+    :attr:`RecentlyUnanswered.stalled`); a cache that cannot be written is not remembered in."""
     import json
 
     from loaders.files import write_text_atomic
@@ -80,6 +83,7 @@ def write_marker(endpoint: str, error: str, *, tls: bool, asked_unix_s: float | 
     now = time.time()
     asked = now if asked_unix_s is None else asked_unix_s
     record = {"endpoint": endpoint, "when_unix_s": now, "asked_unix_s": asked, "error": error, "tls": tls}
+    record |= {"stalled": list(stalled) if stalled else None}
     try:
         write_text_atomic(marker_path(endpoint), json.dumps(record) + "\n")
     except OSError:  # read-only, full, a file in its way: this process still remembers
@@ -93,12 +97,19 @@ def read_marker(endpoint: str, *, max_age_s: float) -> RecentlyUnanswered | None
     asked)."""
     import json
 
+    from .hub_timeouts import Stall
+
     try:
         record = json.loads(marker_path(endpoint).read_text(encoding="utf-8"))
         fresh = 0.0 <= time.time() - float(record["when_unix_s"]) < max_age_s and record["endpoint"] == endpoint
         asked = float(record.get("asked_unix_s", record["when_unix_s"]))
+        stalled = record.get("stalled")  # [request, said, fix] of a look-up its wait ended; a marker of before: none
+        if isinstance(stalled, list) and len(stalled) == 3 and all(isinstance(part, str) for part in stalled):
+            stalled = Stall(f"{stalled[0]} less than a minute ago", *stalled[1:])
+        else:
+            stalled = None
         return (
-            RecentlyUnanswered(str(record["error"]), bool(record["tls"]))
+            RecentlyUnanswered(str(record["error"]), bool(record["tls"]), stalled)
             if fresh and asked >= _answered(endpoint)
             else None
         )

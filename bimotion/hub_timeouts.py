@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from typing import NamedTuple
 
 TIMEOUT_VARIABLE = "BIMOTION_HUB_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 60.0  # a commit of many files may take the Hub tens of seconds to answer
@@ -119,14 +120,33 @@ def _try() -> tuple[int, float]:
     return tries, first
 
 
+class Stall(NamedTuple):
+    """A request that did not answer within its wait (:func:`stall`): which, as said after "did not answer" (``""``;
+    `` a download's look-up``; `` a download's look-up less than a minute ago``, another process's, recalled:
+    :class:`bimotion.hub_marker.RecentlyUnanswered`), what did not move and for how long (``it sent nothing for 1 s
+    after the request (ReadTimeout)``), and the fix naming the setting that waits longer."""
+
+    request: str
+    said: str
+    fix: str
+
+
 def timed_out(chain: list[BaseException]) -> tuple[str, str] | None:
+    """:func:`stall` in words: what the Hub did not answer, what did not move and for how long, and, where it was tried
+    again, how many tries in how long (``did not answer: it sent nothing for 60 s after the request (ReadTimeout, the
+    last of 6 tries over 6 min 23 s)``), and the fix; else None."""
+    found = stall(chain)
+    return None if found is None else (f"did not answer{found.request}: {found.said}", found.fix)
+
+
+def stall(chain: list[BaseException]) -> Stall | None:
     """Where one of the errors ``chain`` (outermost first) is a timeout of a request :func:`bounded` gave its bound,
-    or of a download's look-up or transfer (their own, ``huggingface_hub``'s settings): what the Hub did not answer
-    (a download's: ``did not answer a download's look-up: ...``), what did not move and for how long, and, where it
-    was tried again, how many tries in how long (``did not answer: it sent nothing for 60 s after the request
-    (ReadTimeout, the last of 6 tries over 6 min 23 s)``), and the fix (the network, or the setting that waits
-    longer for a Hub that is only slow); else None."""
+    or of a download's look-up or transfer (their own, ``huggingface_hub``'s settings), or another process's look-up
+    that its wait ended, recalled (a :class:`~bimotion.hub_marker.RecentlyUnanswered` with its ``stalled``): the
+    :class:`Stall` (the fix: the network, or the setting that waits longer for a Hub that is only slow); else None."""
     for err in chain:
+        if isinstance(getattr(err, "stalled", None), Stall):  # recalled: as the process that waited said it
+            return err.stalled
         words = _STALLED.get(type(err).__name__)
         try:
             extensions = err.request.extensions if words else {}
@@ -146,8 +166,7 @@ def timed_out(chain: list[BaseException]) -> tuple[str, str] | None:
             tries, first = extensions.get(_TRIES, (1, None))
             again = f", the last of {tries} tries over {_duration(time.monotonic() - first)}" if tries > 1 else ""
             said = f"{words.format(t=t)} ({type(err).__name__}{again})"
-            request = f" a download's {own}" if own else ""
-            return f"did not answer{request}: {said}", fix
+            return Stall(f" a download's {own}" if own else "", said, fix)
     return None
 
 

@@ -27,6 +27,7 @@ import pytest
 from conftest import REPO, listening
 from huggingface_hub import constants
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
+from test_hub_silent import FIX as LOOK_UP_FIX
 from test_hub_silent import STALLED, heads, silent  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
 
@@ -66,15 +67,16 @@ def test_a_second_process_does_not_wait_for_a_hub_that_never_answered_the_first(
 
     second = fresh_process(endpoint, tmp_path)  # the same HF_HOME: another command, recipe or worker
     assert len(heads(asked)) == 1  # was 2: it waited the whole timeout again
+    # as the first said it, with when, and the setting that waits longer (it was "(TimeoutError: timed out)" and
+    # "check the network or proxy", naming none: a process with a longer HF_HUB_ETAG_TIMEOUT asks again)
+    stalled = STALLED.format(endpoint=endpoint, t=1).replace("look-up:", "look-up less than a minute ago:")
     assert second["why"] == (
-        f"cannot reach the Hub at {endpoint}, it did not answer a look-up less than a minute ago (TimeoutError: "
-        "timed out); not in the local cache: check the network or proxy, set HF_HUB_OFFLINE=1 to read only the "
+        f"{stalled}; not in the local cache: {LOOK_UP_FIX.format(t=1)}, set HF_HUB_OFFLINE=1 to read only the "
         "local cache, or pass a local folder of me/ser"
-    )
+    ), second["why"]
     assert second["unreachable"] == (
-        f"the Hub at {endpoint} did not answer a look-up less than a minute ago (TimeoutError: timed out), so only "
-        "the local cache is read for now"
-    )
+        f"{stalled}, so only the local cache is read for now; {LOOK_UP_FIX.format(t=1)}"
+    ), second["unreachable"]
     assert second["kwargs"] == {"local_files_only": True}  # from_pretrained reads the cache at once, too
 
     fresh_process(endpoint, tmp_path / "hf-other")  # another HF_HOME: another machine's, as it were
