@@ -100,20 +100,20 @@ def _bound(request) -> None:
 
 
 def _try() -> tuple[int, float]:
-    """Which try of its call the request being sent is, by huggingface_hub's count, and when its first try began:
-    the tries of the retrying loop that sends it (``nb_tries`` of ``_http_backoff_base``: an ``HfApi`` call's) or of
-    the download that tries its file's transfer again (``http_get``, 5 more times since its last byte, calling itself:
-    the outermost call is the download's); 1 where neither is found."""
-    now, frame, tries, call, transfer = time.monotonic(), sys._getframe(2), 1, None, None
+    """Which try of its call the request being sent is, and when its first try began: the tries of the retrying loop
+    that sends it (``nb_tries`` of ``_http_backoff_base``: an ``HfApi`` call's) and of the download that tries its
+    file's transfer again (``http_get``, calling itself for each try: the outermost call is the download's, and each
+    call on the stack one try, also where a try that received bytes gave it 5 more); 1 where neither is found."""
+    now, frame, tries, call, transfers = time.monotonic(), sys._getframe(2), 1, None, 0
     while frame is not None:
         name, values = frame.f_code.co_name, frame.f_locals
         if name == "_http_backoff_base" and call is None:  # the innermost: the loop sending this request
             tries, call = values.get("nb_tries") or 1, frame
         elif name == "http_get" and isinstance(values.get("_nb_retries"), int):
-            if transfer is None:  # the innermost: the tries left (of 5 more), counted again after a byte came
-                tries = max(tries, 1 + 5 - values["_nb_retries"])
-            call = transfer = frame  # the outermost: the download's
+            transfers += 1  # not 1 + 5 - _nb_retries: a try that received bytes set it back to 5 (stall, resume, stall)
+            call = frame  # the outermost: the download's
         frame = frame.f_back
+    tries += max(transfers - 1, 0)  # the transfer's tries before the one sending this request
     last = getattr(_asking, "open", None)
     first = last[1] if tries > 1 and last is not None and last[0] == id(call) else now
     _asking.open = (id(call), first)

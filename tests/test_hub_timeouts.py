@@ -170,15 +170,15 @@ def test_a_downloads_look_up_that_times_out_names_hf_hub_etag_timeout(silent):  
     assert len(heads(asked)) == 1, asked
 
 
-@pytest.mark.usefixtures("slept")
-def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_tries(monkeypatch):
-    """The Hub answers the look-up, then sends nothing of the file: huggingface_hub's own wait for it,
-    HF_HUB_DOWNLOAD_TIMEOUT, tried 6 times, was said as "cannot reach the Hub at X, TimeoutError: timed out"."""
+def transfer_fails(monkeypatch, answer_get) -> tuple[str, list[str], str]:
+    """``hub_file("me/ser", "train_manifest.txt")``'s error, the GETs of the file, and the endpoint of a stand-in Hub
+    answering every look-up (HEAD: a file of 5 bytes) on a connection kept alive and each GET of the file as
+    ``answer_get(conn, its number from 1)`` does (sending nothing: never answered), with HF_HUB_DOWNLOAD_TIMEOUT=1."""
     monkeypatch.setattr(hub, "_silent", {})
     monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 1)
     asked: list[str] = []
 
-    def serve(conn):  # every look-up (HEAD) answered, on a connection kept alive; a file's GET never
+    def serve(conn):
         try:
             while True:
                 head = b""
@@ -186,7 +186,8 @@ def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_t
                     head += conn.recv(65536) or b"\r\n\r\n"
                 asked.append(head.split(b"\r\n", 1)[0].decode())
                 if not asked[-1].startswith("HEAD "):
-                    threading.Event().wait(3600)
+                    answer_get(conn, len([line for line in asked if line.startswith("GET /me/ser/resolve/")]))
+                    threading.Event().wait(3600)  # held open, never answered further
                 commit = b"X-Repo-Commit: " + b"0" * 40
                 conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\n' + commit + b"\r\nContent-Length: 5\r\n\r\n")
         except OSError:  # closed by the client
@@ -197,18 +198,50 @@ def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_t
         at(monkeypatch, endpoint)
         with pytest.raises(HubUnreachableError) as failed:
             hub_file("me/ser", "train_manifest.txt")
-    gets = [line for line in asked if line.startswith("GET /me/ser/resolve/")]
-    said = str(failed.value)
+    return str(failed.value), [line for line in asked if line.startswith("GET /me/ser/resolve/")], endpoint
+
+
+TRANSFER_FIX = "check the network or proxy; if the Hub is only slow, set HF_HUB_DOWNLOAD_TIMEOUT above 1 (the seconds "
+TRANSFER_FIX += "a download may wait with nothing moving)"
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_tries(monkeypatch):
+    """The Hub answers the look-up, then sends nothing of the file: huggingface_hub's own wait for it,
+    HF_HUB_DOWNLOAD_TIMEOUT, tried 6 times, was said as "cannot reach the Hub at X, TimeoutError: timed out"."""
+    said, gets, endpoint = transfer_fails(monkeypatch, lambda conn, n: None)
     in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
-    fix = "check the network or proxy; if the Hub is only slow, set HF_HUB_DOWNLOAD_TIMEOUT above 1 (the seconds a "
-    fix += "download may wait with nothing moving)"
     assert said == (
         f"train_manifest.txt of me/ser could not be fetched (the Hub at {endpoint} did not answer a download's "
         f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries over "
-        f"{in_all and in_all[1]} s); not in the local cache: {fix}, set HF_HUB_OFFLINE=1 to read only the local "
-        "cache, or pass a local folder of me/ser)"
-    ), (said, asked)
-    assert len(gets) > 1 and float(in_all[1]) >= len(gets) - 0.5, (said, asked)  # 1 s each, pauses not slept
+        f"{in_all and in_all[1]} s); not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only the "
+        "local cache, or pass a local folder of me/ser)"
+    ), (said, gets)
+    assert len(gets) > 1 and float(in_all[1]) >= len(gets) - 0.5, (said, gets)  # 1 s each, pauses not slept
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_transfer_that_stalls_resumes_and_stalls_again_counts_every_try(monkeypatch):
+    """A download's second try received a byte, then stalled, as did every try after it: huggingface_hub gave it 5
+    more tries (its count set back to 5 by the byte), 7 GETs in all, and the error said "the last of 6 tries": the
+    tries were counted from that count, not from the download's calls.  Every GET is now counted."""
+
+    def answer(conn, n):
+        if n == 2:  # the file's first byte, then nothing more
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\na")
+
+    monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", 1)  # a byte taken as it comes (10 MB at a time: a big file's)
+    said, gets, endpoint = transfer_fails(monkeypatch, answer)
+    assert len(gets) == 7, gets  # the first, the one that resumed, and 5 more
+    in_all = re.search(r"the last of (\d+) tries over ([0-9.]+) s\)", said)
+    assert in_all and in_all[1] == "7", said  # was 6
+    assert said == (
+        f"train_manifest.txt of me/ser could not be fetched (the Hub at {endpoint} did not answer a download's "
+        f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of 7 tries over {in_all[2]} s); "
+        f"not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local "
+        "folder of me/ser)"
+    ), said
+    assert float(in_all[2]) >= 7 - 0.5, said  # 1 s each, pauses not slept
 
 
 @pytest.mark.usefixtures("slept")
