@@ -170,10 +170,12 @@ def test_a_downloads_look_up_that_times_out_names_hf_hub_etag_timeout(silent):  
     assert len(heads(asked)) == 1, asked
 
 
-def transfer_fails(monkeypatch, answer_get) -> tuple[str, list[str], str]:
-    """``hub_file("me/ser", "train_manifest.txt")``'s error, the GETs of the file, and the endpoint of a stand-in Hub
-    answering every look-up (HEAD: a file of 5 bytes) on a connection kept alive and each GET of the file as
-    ``answer_get(conn, its number from 1)`` does (sending nothing: never answered), with HF_HUB_DOWNLOAD_TIMEOUT=1."""
+def transfer_fails(monkeypatch, answer_get, fetch=None, error=HubUnreachableError) -> tuple[str, list[str], str]:
+    """The ``error`` of ``fetch()`` (``hub_file("me/ser", "train_manifest.txt")``), the GETs of files, and the endpoint
+    of a stand-in Hub answering every look-up (HEAD: a file of 5 bytes) on a connection kept alive and each GET of a
+    file as ``answer_get(conn, its number from 1)`` does (sending nothing: never answered), any other request never,
+    with HF_HUB_DOWNLOAD_TIMEOUT=1 (and BIMOTION_HUB_TIMEOUT_S=1, for the others)."""
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "1")
     monkeypatch.setattr(hub, "_silent", {})
     monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 1)
     asked: list[str] = []
@@ -186,7 +188,8 @@ def transfer_fails(monkeypatch, answer_get) -> tuple[str, list[str], str]:
                     head += conn.recv(65536) or b"\r\n\r\n"
                 asked.append(head.split(b"\r\n", 1)[0].decode())
                 if not asked[-1].startswith("HEAD "):
-                    answer_get(conn, len([line for line in asked if line.startswith("GET /me/ser/resolve/")]))
+                    if asked[-1].startswith("GET /me/ser/resolve/"):
+                        answer_get(conn, len([line for line in asked if line.startswith("GET /me/ser/resolve/")]))
                     threading.Event().wait(3600)  # held open, never answered further
                 commit = b"X-Repo-Commit: " + b"0" * 40
                 conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\n' + commit + b"\r\nContent-Length: 5\r\n\r\n")
@@ -196,8 +199,8 @@ def transfer_fails(monkeypatch, answer_get) -> tuple[str, list[str], str]:
     with listening(serve) as port:
         endpoint = f"http://127.0.0.1:{port}"
         at(monkeypatch, endpoint)
-        with pytest.raises(HubUnreachableError) as failed:
-            hub_file("me/ser", "train_manifest.txt")
+        with pytest.raises(error) as failed:
+            (fetch or (lambda: hub_file("me/ser", "train_manifest.txt")))()
     return str(failed.value), [line for line in asked if line.startswith("GET /me/ser/resolve/")], endpoint
 
 
@@ -242,6 +245,28 @@ def test_a_transfer_that_stalls_resumes_and_stalls_again_counts_every_try(monkey
         "folder of me/ser)"
     ), said
     assert float(in_all[2]) >= 7 - 0.5, said  # 1 s each, pauses not slept
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_model_whose_download_stalls_is_said_as_every_hub_failure_by_predict(monkeypatch):
+    """The Hub answers the model's look-up, then sends nothing of its files: ``bimotion predict --model me/ser``
+    said transformers' words, "the Hugging Face Hub cannot be reached or has no such model (Can't load the
+    configuration of 'me/ser'. If you were trying to load it from 'https://huggingface.co/models', ...)", naming no
+    setting; it is bimotion.hub's one wording of it, the setting and the way to use the cache alone."""
+    from bimotion.predict.audio import PredictError
+    from bimotion.predict.model import load_predictor
+
+    said, gets, endpoint = transfer_fails(
+        monkeypatch, lambda conn, n: None, lambda: load_predictor("me/ser", progress=False), PredictError
+    )
+    in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
+    assert said == (
+        f"cannot load model me/ser: no such folder here, and the Hub at {endpoint} did not answer a download's "
+        f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries over "
+        f"{in_all and in_all[1]} s); not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only the "
+        "local cache, or pass a local folder of me/ser"
+    ), (said, gets)
+    assert len(gets) > 1, gets
 
 
 @pytest.mark.usefixtures("slept")

@@ -111,7 +111,7 @@ def load_predictor(
     bars (transformers' weight-loading bar is never shown).  Raises :class:`PredictError` with one line."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from bimotion.hub import download_kwargs, hub_unreachable, hub_unusable
+    from bimotion.hub import absent_on_hub, download_kwargs, fetch_failure, from_the_hub, hub_unreachable, hub_unusable
     from bimotion.training.model import whole_weights
 
     source = str(model)
@@ -135,15 +135,13 @@ def load_predictor(
                     "holds it beside config.json and the weights: copy the whole folder)"
                 ) from err
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
-        why = hub_unreachable()
-        hub = (
-            f"{hub_unusable(why)} and it cannot be loaded from the local cache ({first})"
-            if why
-            else f"the Hugging Face Hub cannot be reached or has no such model ({first})"
-        )
+        why, here = hub_unreachable(), f"cannot load model {source}: no such folder here, and"
+        if not why and from_the_hub(err) and not absent_on_hub(err):  # a stall, a refusal: bimotion.hub's one wording
+            raise PredictError(f"{here} {fetch_failure(err, source)}") from err
+        unusable = f"{hub_unusable(why)} and it cannot be loaded from the local cache"
+        hub = unusable if why else "the Hugging Face Hub cannot be reached or has no such model"
         raise PredictError(
-            f"cannot load model {source}: no such folder here, and {hub}; pass a model folder, or download it "
-            f"first: hf download {source} --local-dir DIR"
+            f"{here} {hub} ({first}); pass a model folder, or download it first: hf download {source} --local-dir DIR"
         ) from err
     new_head = sorted({key.split(".")[0] for key in loading.get("missing_keys", ())} & {"classifier", "projector"})
     if new_head:
