@@ -6,12 +6,14 @@ which groups have rows.  Here without network: the Hub's cache holds that record
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_hub_asked_once import slept  # noqa: F401 (the fixture)
 
 from bimotion.training import testing
 
@@ -78,3 +80,41 @@ def test_a_union_config_of_a_hub_dataset_trains_on_the_groups_it_has(hub_dataset
         "zho_adu; it holds zho_eld): prepare their corpora (crema_d, esd, iemocap, tess)"
     ) in bad.stderr
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_hub_dataset_where_the_hub_does_not_answer_loads_from_the_cache_at_once_or_says_why(
+    hub_dataset, monkeypatch, caplog
+):
+    """load_source of a Hub dataset id (the recipes' data) where the Hub refuses the connection: datasets asked for
+    its card 6 times, 1 to 8 s apart (~23 s of pauses), before it read its cache, and one not cached ended with
+    datasets' words, "Couldn't reach 'my-lab/none' on the Hub (LocalEntryNotFoundError)", not bimotion.hub's.  The
+    card is asked for once (bimotion.hub.hub_file); no answer and datasets reads its cache alone, at once, or it is
+    said as every Hub failure: the dataset, the Hub's state and the fix."""
+    import datasets.config
+    from conftest import local_hubs
+    from huggingface_hub import constants
+    from test_hub_cached_model import retried
+    from test_hub_unreachable_records import at
+
+    from bimotion import hub
+    from bimotion.data.reading import load_source
+
+    work, hub_cache, built = hub_dataset
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache))
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # a machine with network, as it is set up
+    monkeypatch.setattr(hub, "_silent", {})
+    caplog.set_level(logging.WARNING, logger="huggingface_hub")
+    with local_hubs({}) as urls:
+        at(monkeypatch, urls["refused"])
+        assert len(load_source(HUB_ID, "zho_eld", "train", cache_dir=built)) == 8  # its cache, read at once
+        assert retried(caplog) == []  # was 5 "Retrying in" lines, 1 to 8 s apart
+        with pytest.raises(hub.HubUnreachableError) as failed:
+            load_source("my-lab/none", "zho_eld", "train", cache_dir=built)
+    assert str(failed.value) == (
+        f"could not reach the Hub to read config zho_eld of the dataset my-lab/none: cannot reach the Hub at "
+        f"{urls['refused']}, ConnectionRefusedError: [Errno 111] Connection refused; not in the local cache: check "
+        "the network or proxy, set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of my-lab/none"
+    ), failed.value
+    assert retried(caplog) == [] and not datasets.config.HF_HUB_OFFLINE  # datasets online again once done

@@ -188,8 +188,8 @@ def transfer_fails(monkeypatch, answer_get, fetch=None, error=HubUnreachableErro
                     head += conn.recv(65536) or b"\r\n\r\n"
                 asked.append(head.split(b"\r\n", 1)[0].decode())
                 if not asked[-1].startswith("HEAD "):
-                    if asked[-1].startswith("GET /me/ser/resolve/"):
-                        answer_get(conn, len([line for line in asked if line.startswith("GET /me/ser/resolve/")]))
+                    if _a_file(asked[-1]):
+                        answer_get(conn, len([line for line in asked if _a_file(line)]))
                     threading.Event().wait(3600)  # held open, never answered further
                 commit = b"X-Repo-Commit: " + b"0" * 40
                 conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\n' + commit + b"\r\nContent-Length: 5\r\n\r\n")
@@ -201,7 +201,11 @@ def transfer_fails(monkeypatch, answer_get, fetch=None, error=HubUnreachableErro
         at(monkeypatch, endpoint)
         with pytest.raises(error) as failed:
             (fetch or (lambda: hub_file("me/ser", "train_manifest.txt")))()
-    return str(failed.value), [line for line in asked if line.startswith("GET /me/ser/resolve/")], endpoint
+    return str(failed.value), [line for line in asked if _a_file(line)], endpoint
+
+
+def _a_file(request_line: str) -> bool:
+    return request_line.startswith("GET /") and "/resolve/" in request_line  # a model's or a dataset's
 
 
 TRANSFER_FIX = "check the network or proxy; if the Hub is only slow, set HF_HUB_DOWNLOAD_TIMEOUT above 1 (the seconds "
@@ -267,6 +271,23 @@ def test_a_model_whose_download_stalls_is_said_as_every_hub_failure_by_predict(m
         "local cache, or pass a local folder of me/ser"
     ), (said, gets)
     assert len(gets) > 1, gets
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_hub_dataset_whose_download_stalls_is_said_as_every_hub_failure(monkeypatch):
+    """load_source of a Hub dataset id (the recipes' and the grid's data) whose card the Hub never sent said
+    datasets' words, "Couldn't reach 'me/ds' on the Hub (ReadTimeout)", naming no setting; it is bimotion.hub's."""
+    from bimotion.data.reading import load_source
+
+    said, gets, endpoint = transfer_fails(monkeypatch, lambda conn, n: None, lambda: load_source("me/ds", "eng_eld"))
+    in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
+    assert said == (
+        f"could not reach the Hub to read config eng_eld of the dataset me/ds: the Hub at {endpoint} did not answer "
+        f"a download's transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries "
+        f"over {in_all and in_all[1]} s); not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only "
+        "the local cache, or pass a local folder of me/ds"
+    ), (said, gets)
+    assert gets == ["GET /datasets/me/ds/resolve/main/README.md HTTP/1.1"] * 6, gets  # once, not again by datasets
 
 
 @pytest.mark.usefixtures("slept")

@@ -231,14 +231,48 @@ def _flat(splits: dict[str, list[str]]) -> list[str]:
 def load_source(
     source: str | os.PathLike, config: str, split: str | None = None, *, cache_dir: str | os.PathLike | None = None
 ):
-    """:func:`load` for a local prepared folder, else ``datasets.load_dataset`` of a Hub dataset id
-    (``cache_dir`` then used as it is)."""
+    """:func:`load` for a local prepared folder, else ``datasets.load_dataset`` of a Hub dataset id (``cache_dir``
+    then used as it is).  Its card, which ``datasets`` reads first, is asked for once through
+    :func:`bimotion.hub.hub_file`; where the Hub did not answer, stalled or refused (or ``HF_HUB_OFFLINE``), only
+    ``datasets``' cache is read, at once, instead of its retries.  A Hub dataset that could not be read so is a
+    :class:`~bimotion.hub.HubUnreachableError` worded by :func:`bimotion.hub.fetch_failure`, as every Hub failure
+    (naming the dataset, what the Hub did, the fix), not ``datasets``' "Couldn't reach 'ID' on the Hub"."""
     if layout.is_prepared(source):
         return load(source, config, split, cache_dir=cache_dir)
     import datasets
 
+    from bimotion import hub
     from bimotion.hub_timeouts import bounded
 
     bounded()  # the Hub's listings datasets asks for set no timeout: one that never answers ends the load
+    name, what = str(source), f"config {config} of the dataset {source}"
+    try:
+        hub.hub_file(name, layout.CARD_FILE, repo_type="dataset")
+        # read from the Hub's cache alone where it did not answer: datasets then reads its own alone too
+        unreached, why = hub.hub_unreachable(), None
+    except hub.HubUnreachableError as err:  # the card not at hand: datasets' cache may hold the dataset still
+        unreached, why = err.why, err.why
+    try:
+        with _cache_only(unreached is not None):
+            return datasets.load_dataset(name, config, split=split, cache_dir=cache_dir and str(cache_dir))
+    except Exception as err:
+        if unreached is not None and isinstance(err, ConnectionError):  # datasets' own: its cache does not hold it
+            why = why or hub.fetch_failure(err, name, offline=unreached)
+        elif unreached is None and hub.from_the_hub(err) and not hub.absent_on_hub(err):  # a stall, a refusal
+            why = hub.fetch_failure(err, name)
+        else:  # not the Hub's (a config it lacks, a damaged file), or the Hub's answer that there is no such dataset
+            raise
+        raise hub.HubUnreachableError(hub.could_not_read(what, why), why) from err
 
-    return datasets.load_dataset(str(source), config, split=split, cache_dir=cache_dir and str(cache_dir))
+
+@contextlib.contextmanager
+def _cache_only(only: bool):
+    """``datasets`` reads its cache alone inside (its ``HF_HUB_OFFLINE``, as that variable sets it), where ``only``."""
+    import datasets.config
+
+    offline = datasets.config.HF_HUB_OFFLINE
+    datasets.config.HF_HUB_OFFLINE = offline or only
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE = offline
