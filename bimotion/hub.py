@@ -55,11 +55,10 @@ def hub_unreachable_for(repo_id: str, filename: str, repo_type: str = "model") -
 
 
 def is_hub_id(value: str | None) -> bool:
-    """Whether ``value`` reads as a Hub repository id (``owner/name``, or a bare legacy ``name``)
-    rather than a path of this machine: it is not absolute, ``./``, ``~``, a Windows path, deeper
-    than ``owner/name``, an existing path or a path below an existing folder, and it is valid by the
-    Hub's own rule (``huggingface_hub.utils.validate_repo_id``).  The one test every argument
-    check, ``predict`` and the model card use."""
+    """Whether ``value`` reads as a Hub repository id (``owner/name``, or a bare legacy ``name``) rather than a path
+    of this machine: it is not absolute, ``./``, ``~``, a Windows path, deeper than ``owner/name``, an existing path
+    or a path below an existing folder, and it is valid by the Hub's own rule (``huggingface_hub.utils.
+    validate_repo_id``).  The one test every argument check, ``predict`` and the model card use."""
     if not value or value.startswith(("/", ".", "~")) or "\\" in value or value.count("/") > 1:
         return False
     if Path(value).expanduser().exists() or ("/" in value and Path(value.split("/")[0]).expanduser().is_dir()):
@@ -78,9 +77,8 @@ HUB_CACHE_PATH = re.compile(r"(models|datasets)--([^/]+)/snapshots/")
 
 
 def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
-    """The Hub id of ``path`` when it is a folder of this machine in a snapshot of the Hub's cache of a
-    ``kind`` (``models``, ``datasets``) repository (``from_pretrained``'s, ``snapshot_download``'s),
-    else None."""
+    """The Hub id of ``path`` when it is a folder of this machine in a snapshot of the Hub's cache of a ``kind``
+    (``models``, ``datasets``) repository (``from_pretrained``'s, ``snapshot_download``'s), else None."""
     path = Path(os.path.expanduser(path)) if path else None
     cached = HUB_CACHE_PATH.search(path.resolve().as_posix()) if path is not None and path.exists() else None
     return cached[2].replace("--", "/") if cached and cached[1] == kind else None  # bert-base-uncased has no owner
