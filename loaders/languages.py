@@ -44,6 +44,10 @@ ISO_639_1 = {
     "jav": "jv", "sun": "su", "lao": "lo", "nep": "ne", "sin": "si", "tel": "te", "mar": "mr", "pan": "pa",
     "guj": "gu", "kan": "kn", "mal": "ml", "zul": "zu", "xho": "xh", "ibo": "ig", "ell": "el", "ukr": "uk",
 }  # fmt: skip
+# an individual language's ISO 639-3 code where bimotion's groups name that language by its macrolanguage's:
+# Mandarin is zho (zho_eld, zho_adu: CSED's and ESD's Mandarin), so a corpus's rows written 'cmn' made a group
+# of their own, cmn_eld ("Mandarin Chinese"), which the unions, the grid and advise took for another language
+GROUP_CODE = {"cmn": "zho"}
 _OF_TWO_LETTERS = {two: three for three, two in reversed(ISO_639_1.items())}  # zh -> zho, ms -> zsm
 # names a sheet gives in the language's own script (a Hong Kong team types 粵語, not Cantonese)
 NATIVE_NAMES = {
@@ -124,3 +128,16 @@ def language_hint(given: str) -> str:
             "look the language up there, or use one of qaa-qtz, reserved for local use"
         )
     return "give an ISO 639-3 code, three letters (in any case), e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)"
+
+
+def group_code_hint(code: str) -> str | None:
+    """What to write instead of ``code``, a valid ISO 639-3 code of a language bimotion's groups name by
+    another code (``cmn`` -> ``zho``), or None where ``code`` is the one they use."""
+    if (meant := GROUP_CODE.get(code)) is None:
+        return None
+    groups = ", ".join(f"{meant}_{age}" for age in ("eld", "adu"))
+    return (
+        f"write {meant!r}, the code bimotion's groups give {LANGUAGE_NAMES[meant]} ({groups}): as {code!r} its rows "
+        f"would be a group of their own ({code}_eld, {code}_adu), apart from {meant}'s and compared with them as "
+        "another language"
+    )

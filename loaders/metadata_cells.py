@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .errors import BadFileError, bad
 from .labels import LABELS
-from .languages import is_language_code, language_hint
+from .languages import group_code_hint, is_language_code, language_hint
 from .metafiles import composed
 from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, OWN_MIN_AGE, age_group_of, elderly_min_age
 
@@ -119,6 +119,8 @@ def row_fields(at: Where, cells: dict, ages_of: Callable[[dict], str]) -> dict:
             f"language {cell(cells, 'language')!r} is not an ISO 639-3 code",
             language_hint(cell(cells, "language")),
         )
+    if hint := group_code_hint(language):
+        raise fail("bad_language", f"language {cell(cells, 'language')!r} is not the code bimotion's groups use", hint)
     age = age_years(cell(cells, "age"), language, fail)
     given = AGE_GROUPS.get(_spelling(cells, "age_group", (*AGE_GROUPS, *filter(None, UNKNOWN)), fail), "")
     if age is None and not given:

@@ -905,6 +905,21 @@ def test_a_language_that_is_no_iso_639_3_code_is_an_error_naming_the_code_it_mea
     assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
 
 
+@pytest.mark.parametrize("given", ["cmn", "CMN"])
+def test_mandarin_written_cmn_is_an_error_naming_zho_the_code_of_bimotions_mandarin_groups(tmp_path, root, given):
+    """'cmn', Mandarin's own ISO 639-3 code, passed: a Mandarin corpus so written was prepared as a group of
+    its own, cmn_eld, beside CSED's zho_eld, which the unions, the grid and advise took for another language."""
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: rows[0].update(language=given))
+    with pytest.raises(
+        CorpusError, match=rf"metadata.csv line 2: language '{given}' is not the code bimotion's"
+    ) as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "bad_language"
+    assert "write 'zho', the code bimotion's groups give Mandarin (zho_eld, zho_adu)" in err.value.hint, err.value.hint
+    assert "as 'cmn' its rows would be a group of their own (cmn_eld, cmn_adu)" in err.value.hint, err.value.hint
+
+
 def test_an_empty_language_cell_is_reported_as_missing_not_as_a_bad_code(tmp_path, root):
     """An empty cell was "language '' is not an ISO 639-3 code", hinting at "lower-case letters" though
     'YUE' is read as 'yue': it now says no language is given on that line, and what to write."""
