@@ -371,6 +371,18 @@ def test_scans_protocol_help_cites_the_table_of_each_prepare_it_previews(capsys)
     assert "paper: the paper's Table 1 splits;" in " ".join(capsys.readouterr().out.split())
 
 
+def test_predicts_help_says_training_clips_are_matched_by_their_audio(capsys):
+    """`bimotion predict --help` said input files were checked against the model's training clips "by name
+    only, not by content", while a run matched them by their audio (train_audio.txt) whatever their names,
+    and said so: a user renaming a training clip to test the model was told by --help it would pass."""
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "by name only, not by content" not in text
+    assert "They are matched by their audio, whatever their names (train_audio.txt" in text
+    assert "A model without train_audio.txt (trained by an earlier bimotion) is matched by name only" in text
+
+
 def test_every_option_with_a_default_value_says_it_in_its_help():
     """`bimotion predict --help` gave `--segment {fixed,vad}` without saying which one a run without it
     uses: every option whose default is a value (not none, off or an empty list) names it."""

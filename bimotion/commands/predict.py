@@ -38,11 +38,15 @@ A model whose scores.json (written beside it by the training recipes, uploaded w
 push`) scores any test set at or below chance (weighted F1 against the better of an all-positive and
 a prior-matched random predictor, as the end-of-run table marks with a dagger) gets one warning line
 naming it and the numbers: its labels there are no better than ignoring the audio. A model with no
-test scores gets one note saying that its quality against chance is not known. Input files named as
-clips the model was trained on (its train_manifest.txt, written beside it by training: a path ending
-with a clip's id, such as CSED's Natural/Nat_Female-10.wav or ESD's 0011_000001.wav) get one note
-with their count: their scores are not those of speech the model never heard (by name only, not by
-content).
+test scores gets one note saying that its quality against chance is not known. Input files that are
+recordings the model was trained on get one note with their count and the first three: their scores
+are not those of speech the model never heard. They are matched by their audio, whatever their names
+(train_audio.txt, written beside the model by training: a digest of each training clip's samples as
+`prepare` stored them, which the file decoded so must equal; a copy at another rate or in a lossy
+format is not matched); a file named as a training clip whose audio differs is noted too. A model
+without train_audio.txt (trained by an earlier bimotion) is matched by name only, and the note says
+so: a path ending with a clip's id in its train_manifest.txt, such as CSED's
+Natural/Nat_Female-10.wav or ESD's 0011_000001.wav.
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
 Each file is decoded twice (measured, then scored), so a pipe (/dev/stdin) is not read: save it to
