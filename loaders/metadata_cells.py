@@ -76,8 +76,8 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
         targets = labels.get(composed(name.casefold())) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
-            near = difflib.get_close_matches(composed(name.casefold()), [*sorted(labels), *LABELS], n=1, cutoff=0.8)
-            meant = f" (did you mean {near[0]!r}? then correct it in {at.line})" if near else ""  # 'marh': marah
+            near = _near_label(composed(name.casefold()), [*sorted(labels), *LABELS])
+            meant = f" (did you mean {near!r}? then correct it in {at.line})" if near else ""  # 'marh': marah
             raise bad(
                 at.path,
                 "unknown_label",
@@ -87,6 +87,16 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
             )
         out.extend(targets)
     return tuple(dict.fromkeys(out))
+
+
+def _near_label(name: str, known: list[str]) -> str | None:
+    """The label ``name`` was likely a typo of: a close match (``marh``: ``marah``), or of a short name, where no
+    match is that close, the one label of its length differing from it in one character (``傷新``: ``傷心``, an
+    input method's homophone; two characters differing in one match only half as closely)."""
+    if near := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
+        return near[0]
+    one_off = {k for k in known if 2 <= len(k) == len(name) <= 4 and sum(a != b for a, b in zip(k, name)) == 1}
+    return one_off.pop() if len(one_off) == 1 else None
 
 
 def _spelling(cells: dict, column: str, accepted, fail) -> str:

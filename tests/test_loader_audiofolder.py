@@ -719,6 +719,25 @@ def test_a_mistyped_label_names_the_label_meant(tmp_path, root):
         assert (guess in said) if meant else ("did you mean" not in said), said
 
 
+def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
+    """A Cantonese sheet's '傷新' for its mapped '傷心' (an input method's homophone) got no guess, only the fix
+    of mapping the typo: two characters differing in one are a 0.5 match, under the guess's cutoff.  A short
+    name one character from exactly one label now names it; one that is one character from two ('心心', from
+    '傷心' and '開心') names neither, nor does a name near none ('怕')."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(
+        json.dumps({"傷心": "sadness", "開心": "happiness", "嬲": "anger"}, ensure_ascii=False), encoding="utf-8"
+    )
+    for typed, meant in (("傷新", "傷心"), ("心心", None), ("怕", None)):
+        _set_cells(own, 2, emotion=typed)
+        with pytest.raises(CorpusError) as err:
+            loaders.load(NAME, own)
+        said = str(err.value)
+        assert err.value.reason == "unknown_label", said
+        guess = f"emotion {typed!r} (did you mean {meant!r}? then correct it in metadata.csv line 2)"
+        assert (guess in said) if meant else ("did you mean" not in said), said
+
+
 def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
     """A spreadsheet's map row ``marah;negative;neutral;`` was read as marah -> negative, its third
     cell dropped without a word; several labels in the second cell (``negative|neutral``) were one
