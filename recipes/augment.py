@@ -24,10 +24,10 @@ from transformers import HfArgumentParser
 
 from bimotion.group_names import age_group_name, language_name
 from bimotion.mixture import MIXTURES
-from bimotion.registry import Group
+from bimotion.registry import BENCHMARKS, Group
 from bimotion.training.args import check_training, to_spec
 from bimotion.training.data_checks import register_prepared, split_list
-from bimotion.training.mixtures import all_groups, resolve_mixture
+from bimotion.training.mixtures import all_groups, benchmark_of_group, resolve_mixture
 from bimotion.training.parsing import ArgumentError, one_line, parse_arguments
 from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
 from bimotion.training.training_args import SERTrainingArguments
@@ -60,10 +60,13 @@ def selected_on(groups: list[str], data_args: DataArguments) -> list[str]:
     return kept or groups
 
 
-def adds_nothing(recipe) -> str:
+def adds_nothing(recipe, data_args) -> str:
     """Why ``recipe.mixture`` (not the baseline) would train on ``recipe.target`` alone: no group it widens
     to is known (a user's Javanese elderly with no Javanese adults: cross_age was the baseline, named
-    cross_age in scores.json and the model card)."""
+    cross_age in scores.json and the model card); or, where L was left to the target's benchmark (YueMotion:
+    yue only), the groups of another language that the given datasets hold, and the --languages that adds them."""
+    from bimotion.training.data import Sources, with_split_rows
+
     target, widen = Group.parse(recipe.target), MIXTURES[recipe.mixture]
     other = (
         "another group"
@@ -72,6 +75,24 @@ def adds_nothing(recipe) -> str:
         if widen.all_age_groups
         else f"{age_group_name(target.age_group)} speech of another language"
     )
+    beyond = [
+        g.name
+        for g in map(Group.parse, all_groups())
+        if g.language != target.language
+        and (widen.all_age_groups or g.age_group == target.age_group)
+        and getattr(data_args, benchmark_of_group(g.name))  # a dataset of its benchmark is given
+    ]
+    widened = widen.all_languages and not recipe.languages and beyond  # L left to the target's benchmark
+    held = with_split_rows(Sources(data_args.bimotion, data_args.yuemotion), beyond, "train") if widened else []
+    if held:
+        languages = ",".join(dict.fromkeys([target.language, *(Group.parse(g).language for g in held)]))
+        bench = benchmark_of_group(recipe.target)
+        return (
+            f"--mixture {recipe.mixture}: its languages L are {recipe.target}'s benchmark's, {bench}'s "
+            f"({', '.join(BENCHMARKS[bench].languages)}), unless --languages widens them, so it holds no {other} "
+            f"beside {recipe.target} and would train the baseline under another name; the given datasets hold "
+            f"{', '.join(held)}: add --languages {languages} to train on them too, or use --mixture baseline"
+        )
     return (
         f"--mixture {recipe.mixture}: no prepared dataset holds {other} beside {recipe.target} "
         f"(the groups known: {', '.join(all_groups())}), so it would train the baseline under another name; "
@@ -108,7 +129,7 @@ def main(argv=None) -> int:
         except (KeyError, ValueError) as err:
             raise ArgumentError(f"--target {recipe.target} --mixture {recipe.mixture}: {one_line(err)}") from err
         if groups == [recipe.target] and recipe.mixture != "baseline":
-            raise ArgumentError(adds_nothing(recipe))
+            raise ArgumentError(adds_nothing(recipe, data_args))
         validation_flag = "--validation_configs"
         if data_args.validation_configs is None:  # filled here: errors name what they come from
             data_args.validation_configs = (

@@ -41,6 +41,9 @@ def paths(tmp_path_factory) -> dict[str, str]:
                 root / "noval", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 0, "test": 4}
             )
         ),
+        "yue": str(  # a Cantonese corpus of one's own alone, as `yuemotion prepare` writes it
+            testing.write_prepared(root / "yue", benchmark="yuemotion", shards=[("yuemotion", "yue_eld")])
+        ),
         "out": str(root / "out"),
         "root": str(root),
     }
@@ -153,6 +156,15 @@ CASES = [
     ("augment", ["--target", "zho_eld", "--age_groups", "teen"], "--age_groups"),
     ("augment", ["--target", "zho_eld", "--selection_on", "test"], "--selection_on"),
     ("augment", ["--target", "yue_adu"], "--yuemotion"),
+    # L is the target's benchmark's (YueMotion: yue): it said no dataset held another language's elderly, beside
+    # a --bimotion holding zho_eld; it names those groups and the --languages that adds them
+    (
+        "augment",
+        ["--yuemotion", "{yue}", "--target", "yue_eld", "--mixture", "cross_lingual"],
+        "its languages L are yue_eld's benchmark's, yuemotion's (yue), unless --languages widens them, so it holds "
+        "no elderly speech of another language beside yue_eld and would train the baseline under another name; the "
+        "given datasets hold zho_eld: add --languages yue,zho to train on them too, or use --mixture baseline",
+    ),
     ("augment", ["--target", "zho_eld", "--num_train_epochs", "0"], "--num_train_epochs"),
     ("infer", ["--model", "/no/such/model", "--bimotion", "{data}"], "--model"),
     ("infer", ["--model", "{root}/empty", "--bimotion", "{data}"], "--model"),
