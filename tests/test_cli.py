@@ -851,6 +851,16 @@ def test_the_own_corpus_format_names_no_table_it_does_not_print(capsys):
     assert "one of `acted`, `elicited` or `natural`, or `unknown`" in out and "CSED is `unknown`" in out
 
 
+def test_the_own_corpus_format_says_a_cantonese_corpus_is_prepared_by_yuemotion(capsys):
+    """`bimotion sources --own-corpus`, the format a pip install prints, gave `bimotion prepare` alone as the
+    command, which refuses a corpus of Cantonese rows (YueMotion's groups): a Hong Kong team following it met
+    the refusal first. Its commands name `yuemotion prepare` for one."""
+    assert main(["sources", "--own-corpus"]) == 0
+    out = capsys.readouterr().out
+    assert "yuemotion prepare --source canto=~/data/canto --output yue-mine" in out, out
+    assert "a Cantonese corpus (language yue) is YueMotion's groups' (yue_eld, yue_adu)" in out, out
+
+
 def test_sources_refuses_layout_with_own_corpus(capsys):
     """`bimotion sources --own-corpus --layout` printed the own-corpus format alone, --layout silently
     dropped; the two print different things, and asking both is an error naming them."""
