@@ -46,6 +46,10 @@ def made(tmp_path_factory):
             def batch_logits(model, batch, *args, **kwargs):  # the clips each process predicts
                 with open(os.path.join(record, "scored-by-rank-" + os.environ.get("RANK", "0")), "a") as f:
                     f.write(str(len(batch["input_values"])) + "\\n")
+                if os.environ.get("RANK", "0") == os.environ.get("DAMAGED_ON_RANK"):  # its share's first clip
+                    from loaders.errors import DamagedFileError
+
+                    raise DamagedFileError("clip csed/0007 of the test set is damaged: prepare it again")
                 return scoring(model, batch, *args, **kwargs)
 
             inference.batch_logits = batch_logits
@@ -86,6 +90,27 @@ def test_a_launch_of_two_processes_shares_the_batches_and_writes_one_processs_fi
     for scores in (one, two):
         scores["provenance"].pop("command")
     assert two == one
+
+
+def test_a_process_that_fails_at_its_first_batch_stops_the_other_at_its_next_and_is_said_once(made, tmp_path):
+    """The processes of a launch agree after each batch: a clip damaged in process 1's share stopped it at its
+    first batch, and process 0 learnt of it only once it had predicted its whole share (12 batches of 24, of hours
+    on a real test set), and then both said the error.  Now process 0 stops at the end of its batch under way, and
+    the main process says the error, once."""
+    record = tmp_path / "record"
+    record.mkdir()
+    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true"]
+    argv += ["--output_file", tmp_path / "scores.json", "--per_device_eval_batch_size", "1"]  # 24 batches, 12 each
+    launch = cpu_launch(made["script"], *argv, num_processes=2)
+    env = subprocess_env(SCORED_RECORD=str(record), DAMAGED_ON_RANK="1")
+    run = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    said = "error: clip csed/0007 of the test set is damaged: prepare it again\n"
+    assert run.stderr.count("clip csed/0007") == 1 and said in run.stderr, run.stderr[-3000:]
+    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.iterdir()}
+    # before: {"scored-by-rank-0": [1] * 12, ...}, its whole share
+    assert batches == {"scored-by-rank-0": [1], "scored-by-rank-1": [1]}
+    assert not (tmp_path / "scores.json").exists()
 
 
 def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
@@ -208,6 +233,60 @@ def test_every_process_gets_every_share_or_the_error_of_the_one_that_failed(tmp_
         "terminated": [
             "raised: Terminated: process 1 of the launch stopped: Terminated",
             "raised: Terminated: terminated by signal 15 (SIGTERM)",
+        ],
+    }
+    assert said == expected[ending], said
+
+
+STEPS = textwrap.dedent(
+    """
+    import sys
+    import torch.distributed as dist
+    from bimotion.signals import Terminated
+    from bimotion.training.processes import on_every_process
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    done = []
+
+    def work(share, of, steps):
+        steps.count(10)
+        for step in range(10):
+            if rank == 1 and step == 2 and sys.argv[1] != "succeeds":
+                raise {"fails": ValueError("clip 7 is damaged"), "interrupted": KeyboardInterrupt(),
+                       "terminated": Terminated("terminated by signal 15 (SIGTERM)")}[sys.argv[1]]
+            done.append(step)
+            steps.agree()
+        return len(done)
+
+    try:
+        print(on_every_process(work, rank, dist.get_world_size(), in_steps=True))
+    except (ValueError, KeyboardInterrupt) as err:
+        print(f"after {len(done)} steps raised {type(err).__name__}: {err}")
+    dist.destroy_process_group()
+    """
+)
+
+
+@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted", "terminated"])
+def test_a_process_that_fails_or_stops_within_a_step_stops_the_others_at_that_steps_end(tmp_path, ending):
+    """Work in steps (``predict``'s batches): a process that fails or is stopped by a Ctrl-C or a SIGTERM within
+    its third step stops the other at the end of its third, with the error or a stop of its kind, not once it has
+    done its ten."""
+    said = _last_lines_of_two_ranks(tmp_path / "steps.py", STEPS, ending)
+    expected = {
+        "succeeds": ["[10, 10]"] * 2,
+        "fails": [
+            "after 3 steps raised ValueError: clip 7 is damaged",
+            "after 2 steps raised ValueError: clip 7 is damaged",
+        ],
+        "interrupted": [
+            "after 3 steps raised KeyboardInterrupt: process 1 of the launch stopped: KeyboardInterrupt",
+            "after 2 steps raised KeyboardInterrupt:",
+        ],
+        "terminated": [
+            "after 3 steps raised Terminated: process 1 of the launch stopped: Terminated",
+            "after 2 steps raised Terminated: terminated by signal 15 (SIGTERM)",
         ],
     }
     assert said == expected[ending], said

@@ -71,8 +71,8 @@ def test_a_launchs_processes_predict_what_one_process_does_bit_for_bit(kind, cli
     one = predict(folder, clips, batch_size=2, progress=False, features=True)
     dealt = {}
 
-    def on_every_process(work, process_index, world_size):  # a launch of 3, every process's share
-        shares = [work(share, world_size) for share in range(world_size)]
+    def on_every_process(work, process_index, world_size, *, in_steps):  # a launch of 3, every process's share
+        shares = [work(share, world_size, processes.Steps(None)) for share in range(world_size)]
         dealt.update({share: [len(rows) for rows, *_ in done] for share, (_, done) in enumerate(shares)})
         return shares
 

@@ -234,17 +234,19 @@ def predict(
     (:func:`~.processes.on_every_process`): the batches, longest first, are dealt round-robin, so each process
     scores a share of about equal audio length in the very batches one process would, and every process returns
     the whole, the same arrays as one process (each clip's scores are its batch's); the progress bar and the note
-    on process 0 alone.  Every process of the launch must call it."""
+    on process 0 alone.  Every process of the launch must call it.  The processes agree after each batch (and once
+    the model is loaded): one that fails or is stopped there stops the others at the end of their batch, each
+    raising its error (:class:`~.processes.Steps`)."""
     from .processes import on_every_process
 
     index, count = processes or (0, 1)
     shares = on_every_process(
-        lambda share, of: _predicted_share(
+        lambda share, of, steps: _predicted_share(
             model_dir, dataset, batch_size=batch_size, features=features, progress=progress and index == 0,
             pad_to_multiple_of=pad_to_multiple_of, device=device, say=say if index == 0 else _unsaid,
-            share=share, of=of,
+            share=share, of=of, steps=steps,
         ),
-        index, count,
+        index, count, in_steps=True,
     )  # fmt: skip
     return _whole(dataset, shares, features)
 
@@ -254,11 +256,12 @@ def _unsaid(line: str) -> None:
 
 
 def _predicted_share(
-    model_dir, dataset, *, batch_size, features, progress, pad_to_multiple_of, device, say, share: int, of: int
+    model_dir, dataset, *, batch_size, features, progress, pad_to_multiple_of, device, say, share: int, of: int, steps
 ) -> tuple[int, list[tuple]]:
     """:func:`predict`'s work on one process: the model's number of labels, and ``(rows, logits, pooled features
     or None)`` of each batch dealt to it (``share`` of ``of``: every ``of``-th batch, longest first, from the
-    ``share``-th)."""
+    ``share``-th).  ``steps`` (:class:`~.processes.Steps`): the model's load and each batch, as many as process 0
+    has (an empty one where this process has no batch left), agreed by every process as each ends."""
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled
@@ -267,6 +270,10 @@ def _predicted_share(
     from .outputs import model_scores
     from .sampler import longest_first
 
+    order = longest_first(dataset)
+    every = range(0, len(order), batch_size)
+    starts, rounds = every[share::of], len(every[::of])  # process 0's share is the longest
+    steps.count(1 + rounds)
     model, feature_extractor = load_classifier(str(model_dir))
     scores = model_scores(model_dir)
     trained = scores.precision  # the precision its training's own scores came in
@@ -276,15 +283,18 @@ def _predicted_share(
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
-    order = longest_first(dataset)
-    starts = range(0, len(order), batch_size)[share::of]
     audio = dataset.select_columns(["audio"])
+    steps.agree()  # a model one process cannot load: said now, not once the others have scored their share
     done = []
-    for start in tqdm(starts, desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)):
-        rows = order[start : start + batch_size]
-        batch = collate([{"audio": a} for a in audio[rows]["audio"]])
-        out = batch_logits(model, batch, device, sample_rate_hz=rate_hz, features=features, trained_precision=trained)
-        done.append((rows, *out) if features else (rows, out, None))
+    for k in tqdm(range(rounds), desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)):
+        if k < len(starts):
+            rows = order[starts[k] : starts[k] + batch_size]
+            batch = collate([{"audio": a} for a in audio[rows]["audio"]])
+            out = batch_logits(
+                model, batch, device, sample_rate_hz=rate_hz, features=features, trained_precision=trained
+            )
+            done.append((rows, *out) if features else (rows, out, None))
+        steps.agree()
     return model.config.num_labels, done
 
 

@@ -168,7 +168,7 @@ def on_main_process_only(work, process_index: int, world_size: int):
     return value
 
 
-def on_every_process(work, process_index: int, world_size: int) -> list:
+def on_every_process(work, process_index: int, world_size: int, *, in_steps: bool = False) -> list:
     """``work(index, count)`` on every process of a launch, each doing its share (``index`` of ``count``:
     its process index and the launch's number of processes); every process gets every share's result, in
     process order.  Where one process fails (an exception, or ``KeyboardInterrupt``/``SystemExit``), the
@@ -176,17 +176,23 @@ def on_every_process(work, process_index: int, world_size: int) -> list:
     be sent, or for a ``SystemExit``), the failed one its own; a process stopped by a Ctrl-C or a SIGTERM (a
     ``KeyboardInterrupt``, :class:`bimotion.signals.Terminated`) stops the others with a stop of its kind, naming
     it (``process 1 of the launch stopped: Terminated``), so that each ends as a stopped run, not a failed one.
+    ``in_steps``: ``work(index, count, steps)``, whose :class:`Steps` it ends each of its steps with (a batch), so
+    that the others learn of a failure or a stop at their step's end, not once their whole share is done.
     They wait for one another on a gloo group of their own with :data:`MAIN_PROCESS_WAIT_S` as its timeout (left
     when the call returns).  One process, or no process group: ``[work(0, 1)]``, the whole work here."""
     import torch.distributed as dist
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
-        return [work(0, 1)]
+        return [work(0, 1, Steps(None)) if in_steps else work(0, 1)]
     group = _waiting_group()
+    steps = Steps(group if in_steps else None)  # without steps: no agreement to take part in
     try:
         try:
-            outcome = ("done", work(process_index, world_size))
+            outcome = ("done", work(process_index, world_size, steps) if in_steps else work(process_index, world_size))
+        except StoppedElsewhere:  # another process failed or stopped at this step: its outcome is raised below
+            outcome = ("done", None)
         except BaseException as err:  # the others must not wait for a share that never comes (nor on Ctrl-C)
+            steps.stopped_here()
             stop = type(err) if isinstance(err, KeyboardInterrupt) else RuntimeError  # a SystemExit: an error
             stopped = stop(f"process {process_index} of the launch stopped: {type(err).__name__}")
             outcome = ("failed", _sendable(err, f"process {process_index}") if isinstance(err, Exception) else stopped)
@@ -200,6 +206,61 @@ def on_every_process(work, process_index: int, world_size: int) -> list:
         if kind == "failed":
             raise value
     return [value for _, value in outcomes]
+
+
+class StoppedElsewhere(Exception):
+    """Raised by :meth:`Steps.agree` where another process of the launch failed or was stopped within the step:
+    :func:`on_every_process` then raises that process's error (or stop) on this one too."""
+
+
+class Steps:
+    """The steps of :func:`on_every_process`'s work (``in_steps``: a batch each), each agreed as it ends by every
+    process of the launch (:meth:`agree`: one all-reduce, :func:`anywhere`), so that a process that fails or is
+    stopped (an exception, a Ctrl-C, a SIGTERM, a stop a finalizer swallowed) is known to the others within a step.
+    Every process takes the same number of steps (:meth:`count`; one with nothing left to do takes empty ones).
+    With no group (one process), each step is its own."""
+
+    def __init__(self, group):
+        self._group = group
+        self._left: int | None = None  # steps whose end the others will still agree on (None: not yet counted)
+
+    def count(self, steps: int) -> None:
+        """The number of steps of the work, the same on every process, said before the first ends."""
+        self._left = steps
+
+    def agree(self) -> None:
+        """The end of a step: a stop lost in a finalizer here (:func:`bimotion.signals.stop_if_lost`) is raised;
+        :class:`StoppedElsewhere` where another process stopped."""
+        from bimotion.signals import stop_if_lost
+
+        stop_if_lost()
+        if self._group is None:
+            return
+        elsewhere = anywhere(False, group=self._group)
+        self._left = 0 if elsewhere else self._left - 1
+        if elsewhere:
+            raise StoppedElsewhere("another process of the launch stopped")
+
+    def stopped_here(self) -> None:
+        """This process failed or stopped: the others, at the end of the step they are in, learn of it."""
+        if self._group is not None and (self._left is None or self._left > 0):
+            self._left = 0
+            anywhere(True, group=self._group)
+
+
+def anywhere(flag: bool, *, device="cpu", group=None) -> bool:
+    """Whether ``flag`` is true on this process or any other of its launch: one all-reduce (max) of it on
+    ``device`` over ``group`` (default: the launch's), which every process calls at the same point (training's
+    :func:`~.stopping.any_process`, :meth:`Steps.agree`); ``flag`` itself for one process alone, or none set up."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) <= 1:
+        return bool(flag)
+    import torch
+
+    agreed = torch.tensor([int(flag)], dtype=torch.int32, device=device)
+    dist.all_reduce(agreed, op=dist.ReduceOp.MAX, group=group)
+    return bool(agreed.item())
 
 
 def _waiting_group():

@@ -122,13 +122,9 @@ def any_process(args, flag: bool) -> bool:
     ``args.device``); ``flag`` itself for one process alone.  Every process of the launch calls it at
     the same point (:func:`agreed_stop`, training's start: :func:`bimotion.signals.stop_at_safe_points`)."""
     if args.world_size > 1:
-        import torch
-        import torch.distributed as dist
+        from . import processes
 
-        if dist.is_available() and dist.is_initialized():
-            agreed = torch.tensor([int(flag)], dtype=torch.int32, device=args.device)
-            dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
-            return bool(agreed.item())
+        return processes.anywhere(flag, device=args.device)
     return bool(flag)
 
 
