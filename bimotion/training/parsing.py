@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import cpu_only_distributed, leave_process_group_at_exit, note, on_main_process
+from .processes import cpu_only_distributed, leave_process_group_at_exit, lone_launch, note, on_main_process
 from .provenance import record_command
 from .recipe_help import asks_help_all, describe
 
@@ -190,8 +190,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         if parsed and parsed[-1] is extra and not vars(extra):
             parsed.pop()
         quiet(verbose)
-        if check is not None:
-            check(*parsed)
+        _checked(check, parsed)  # accelerate launch --cpu --num_processes N (one process) refused first
         if defaulted and said:  # one note, not a silent change
             note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
@@ -204,6 +203,16 @@ def usage_error(parser: argparse.ArgumentParser, err: Exception):
     same arguments, so the main process says it and the others wait to be stopped (:func:`said_by_the_main_process`,
     which :func:`parse_arguments` installs; one error for the user, the launch still failing)."""
     parser.error(one_line(err))
+
+
+def _checked(check, parsed: list) -> None:
+    """The parsed arguments' checks: a usage error where ``accelerate launch`` started this one process of the
+    several asked (:func:`~.processes.lone_launch`), naming the command that starts them; then ``check(*parsed)``,
+    the recipe's own."""
+    if lone := lone_launch():
+        raise ArgumentError(lone)
+    if check is not None:
+        check(*parsed)
 
 
 def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:

@@ -47,6 +47,63 @@ def cpu_only_distributed() -> bool:
     return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
 
 
+# set by a launcher that starts several processes (torchrun, accelerate's --multi_gpu; mpirun)
+WORLD_SIZE_NAMES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def lone_launch() -> str | None:
+    """Why this process runs alone where ``accelerate launch`` was asked for several, with the command that runs
+    them, or None.  accelerate 1.x starts one process for ``--cpu`` (and for ``--num_processes N`` where it sees
+    no GPU), whatever ``--num_processes`` says (its ``simple_launcher``: several CPU processes only through
+    ``mpirun``, ``--mpirun_hostfile``), setting ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines),
+    ``MASTER_ADDR``/``MASTER_PORT`` but no ``WORLD_SIZE``: the process trained alone, N times the work of each of
+    N, and with another global batch.  A ``MASTER_PORT`` the launcher's own environment held (Linux: ``/proc``)
+    is the user's, not a sign of N > 1."""
+    env = os.environ
+    if "ACCELERATE_USE_CPU" not in env or "MASTER_PORT" not in env or any(name in env for name in WORLD_SIZE_NAMES):
+        return None
+    launcher = _process_environment(os.getppid())
+    if launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
+        return None  # the user's MASTER_PORT, as the one process accelerate started inherited it
+    count = _flag_value(_process_arguments(os.getppid()), "--num_processes") or "N"
+    script = sys.argv[0]
+    return (
+        f"accelerate launch started {script} in one process, not {count}: with --cpu (or with no GPU here) "
+        "accelerate 1.x runs a single process whatever --num_processes says, and it would train alone, with "
+        f"another global batch; for {count} CPU processes (gloo) use its multi-process launcher: accelerate launch "
+        f"--multi_gpu --num_processes {count} --mixed_precision no {script} ...; for one process, drop --num_processes"
+    )
+
+
+def _process_environment(pid: int) -> dict[str, str] | None:
+    """The environment process ``pid`` started with (Linux), None where it cannot be read."""
+    try:
+        cells = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    pairs = (cell.decode(errors="replace").partition("=") for cell in cells if b"=" in cell)
+    return {name: value for name, _, value in pairs}
+
+
+def _process_arguments(pid: int) -> list[str]:
+    """The command line of process ``pid`` (Linux), empty where it cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _flag_value(argv: list[str], flag: str) -> str | None:
+    """The value ``argv`` gives ``flag`` (``--flag V`` or ``--flag=V``), its last; None where none."""
+    value = None
+    for k, arg in enumerate(argv):
+        if arg == flag and k + 1 < len(argv):
+            value = argv[k + 1]
+        elif arg.startswith(flag + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 # A grid worker killed a moment ago can still hold its model's lock while its last threads exit
 # (its process already reads as a zombie, so another worker has taken over its claim): wait this long.
 LOCK_GRACE_S = 3.0
