@@ -1,9 +1,9 @@
 """The processes of a launch (``accelerate launch``, torchrun): whether they train on CPU, how one
 run holds its output folder against another, how work done on the main process alone reaches the
 others (:func:`on_main_process_only`), how work shared among them reaches every one (:func:`on_every_process`),
-and how they leave their process group at exit.
-Imports only torch, and that lazily: a launched process registers its exit handler before anything
-heavy loads."""
+how a launch accelerate started as one process of several is refused (:func:`lone_launch`), and how they leave
+their process group at exit.  Imports only torch and :mod:`bimotion.signals` (the standard library), lazily: a
+launched process registers its exit handler before anything heavy loads."""
 
 from __future__ import annotations
 
