@@ -394,7 +394,21 @@ def data_dirs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def finished_grid(data_dirs, tmp_path_factory) -> Path:
+def one_commit():
+    """The checkout's commit (:func:`bimotion.training.provenance.source_commit`) as the test module found it,
+    recorded by every result file written while the module runs: a checkout edited while a grid trained (a
+    helper's clone, a file saved) had some models' metrics say ``+dirty`` and others not, and the tables' and
+    heat map's "Produced by" lines then differed from the ones a test compared them with."""
+    from bimotion.training import provenance
+
+    commit = provenance.source_commit()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(provenance, "source_commit", lambda: commit)
+        yield commit
+
+
+@pytest.fixture(scope="module")
+def finished_grid(one_commit, data_dirs, tmp_path_factory) -> Path:
     """A grid folder of :data:`ONE_UNIT_GRID`'s one finished unit, its predictions in four files (one per module)."""
     from bimotion.grid import run_grid
 

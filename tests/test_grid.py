@@ -18,7 +18,7 @@ import pytest
 from conftest import QUICK_TRAINING
 
 from bimotion import paper
-from bimotion.grid import MARKER, prepare_fixtures, run_grid
+from bimotion.grid import MARKER, run_grid
 from bimotion.grid.plan import model_dir_in_grid
 from bimotion.mixture import mixture_name, parse_mixture
 from bimotion.training.data import Sources, column, load_shards
@@ -49,13 +49,11 @@ def grid_config(**overrides) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def data_dirs(tmp_path_factory) -> dict[str, Path]:
-    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
+pytestmark = pytest.mark.usefixtures("one_commit")  # conftest: one commit recorded, however the checkout changes
 
 
 @pytest.fixture(scope="module")
-def full_run(data_dirs, tmp_path_factory):
+def full_run(one_commit, data_dirs, tmp_path_factory):
     out = tmp_path_factory.mktemp("grid-full")
     return run_grid(grid_config(projections=[PROJECTION]), data_dirs, out, log=None)
 
