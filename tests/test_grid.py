@@ -241,7 +241,8 @@ def test_a_grid_names_its_own_command_not_that_of_a_recipe_run_before_it(full_ru
     """The command a recipe parsed was kept for the whole process: a recipe run, then run_grid() from
     Python in the same process (a notebook, a test), named the recipe's command in the grid's metrics
     files.  A grid now names its own (this process's, or the one recipes/grid.py parsed and passes),
-    and leaves what was recorded before as it found it."""
+    and leaves what was recorded before as it found it.  Checked on a rerun of one of its models (Table 3's
+    four, rescored twice, took 24 s of the suite's second-longest file)."""
     import shutil
 
     from bimotion.training.provenance import command_scope, public_command, record_command, recorded_command
@@ -250,13 +251,14 @@ def test_a_grid_names_its_own_command_not_that_of_a_recipe_run_before_it(full_ru
     shutil.copytree(full_run.output_dir, out)
     metrics = out / "metrics" / parse_mixture("zho_eld").slug / "seed0.json"
     train = [str(REPO / "recipes" / "train.py"), "--train_configs", "zho_eld"]
+    config = grid_config(tables=[], mixtures=["zho_eld"], extra_tests=["zho_eld"])
     with command_scope(None):  # this process's record as the test found it, afterwards
         record_command(*train[:1], train[1:])
-        run_grid(grid_config(tables=["table3"]), data_dirs, out, log=None)  # rescored: the metrics written again
+        run_grid(config, data_dirs, out, log=None)  # rescored: the metrics written again
         assert json.loads(metrics.read_text())["provenance"]["command"] == public_command(sys.argv)
         assert recorded_command() == train  # the recipe's, as it was
         grid = [str(REPO / "recipes" / "grid.py"), "--config", "paper", "--bootstrap_samples", "200"]
-        run_grid(grid_config(tables=["table3"]), data_dirs, out, log=None, command=grid)
+        run_grid(config, data_dirs, out, log=None, command=grid)
         assert json.loads(metrics.read_text())["provenance"]["command"] == ["grid.py", *grid[1:]]
         assert recorded_command() == train
 
@@ -317,7 +319,9 @@ def test_a_grid_run_reads_each_datasets_record_once(full_run, data_dirs, tmp_pat
     """Whether the data is generated (each prepared folder's prepare.json, a Hub dataset's asked of
     the Hub) was read by the runner for the confusion figures, again by the tables' GridResult and
     again by each projection; a rerun of a finished grid (rescored, every table and figure written
-    again) now reads it once per dataset, and still marks every output."""
+    again) now reads it once per dataset, and still marks every output.  The rerun is of the
+    projection's two models on its test set (the whole grid's rerun, 13 models rescored for the same
+    three readers, took 91 s of the suite's second-longest file, 254 s on a loaded machine)."""
     import shutil
 
     from bimotion.data import layout
@@ -326,7 +330,9 @@ def test_a_grid_run_reads_each_datasets_record_once(full_run, data_dirs, tmp_pat
     shutil.copytree(full_run.output_dir, out)
     asked, read = [], layout.recorded_info
     monkeypatch.setattr(layout, "recorded_info", lambda source: asked.append(str(source)) or read(source))
-    result = run_grid(grid_config(projections=[PROJECTION]), data_dirs, out, log=None)
+    mixtures = ["zho_eld", "bimotion:all"]  # the projection's models (its panels'), scored on its test set
+    config = grid_config(tables=[], mixtures=mixtures, extra_tests=["zho_eld"], projections=[PROJECTION])
+    result = run_grid(config, data_dirs, out, log=None)
     assert result.trained == [] and sorted(asked) == sorted(str(d) for d in data_dirs.values())
     assert set(result.generated) == set(data_dirs) and result.synthetic()
     figure = json.loads((out / "figures" / "coverage.json").read_text(encoding="utf-8"))
