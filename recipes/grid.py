@@ -126,6 +126,32 @@ def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan, droppe
         )
 
 
+def in_progress(err: KeyboardInterrupt) -> str:
+    """What the rerun does with the model a stop came in, for the closing line: the one wording of every path (a
+    unit trained or reused by :func:`bimotion.grid.workers.work`, one scored again before the tables by
+    ``rescore_stale``), from what the stop recorded (``stopped_in``: the unit's model folder; where it stopped) and
+    what that folder holds (its trained-model marker, a checkpoint)."""
+    from bimotion.grid.config import MARKER
+    from bimotion.grid.workers import SCORING, stopped_before
+    from bimotion.training.checkpoints import last_checkpoint
+    from bimotion.training.stopping import not_scored_words
+
+    folder, before = getattr(err, "stopped_in", None), stopped_before(err)
+    if unscored := not_scored_words(err):  # stopped in its scoring, after training (stopping.scoring_stops)
+        return (
+            f"the model in progress is trained, but {unscored} were not scored: "
+            "the rerun trains nothing of it, it scores from its last checkpoint"
+        )
+    if before == SCORING or (folder and (folder / MARKER).is_file()):  # trained and marked (a rerun reuses it):
+        # stopped before its scoring (workers.stop_after_training), in it, or as it was read to be reused or scored again
+        return "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
+    if before:  # between models, before or while the tables are written (workers.stop_if_asked, stopping_before)
+        return f"no model was in progress: it stopped before {before}"
+    if folder and not last_checkpoint(folder):  # none saved (a Ctrl-C in a grid that saves none)
+        return "the model in progress saved no checkpoint: the rerun trains it again from the start"
+    return "the model in progress resumes from its last checkpoint"
+
+
 def main(argv=None) -> int:
     from bimotion.training.parsing import error_once, parse_arguments, usage_error
 
@@ -156,30 +182,10 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         usage_error(parser, err)
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
-        from bimotion.grid.config import MARKER
-        from bimotion.grid.workers import SCORING, stopped_before
-        from bimotion.training.checkpoints import last_checkpoint
-        from bimotion.training.stopping import not_scored_words
-
-        in_progress = "the model in progress resumes from its last checkpoint"
-        folder = getattr(err, "stopped_in", None)  # the unit's model folder
-        marked = folder is not None and (folder / MARKER).exists()  # trained: reused, or marked as it stopped
-        if folder and not marked and not last_checkpoint(folder):  # none saved (a Ctrl-C)
-            in_progress = "the model in progress saved no checkpoint: the rerun trains it again from the start"
-        if unscored := not_scored_words(err):  # stopped in its scoring, after training (stopping.scoring_stops)
-            in_progress = (
-                f"the model in progress is trained, but {unscored} were not scored: "
-                "the rerun trains nothing of it, it scores from its last checkpoint"
-            )
-        elif (before := stopped_before(err)) == SCORING or (marked and not before):  # trained (stop_after_training,
-            # or its marker read as it is reused), not yet predicted or scored
-            in_progress = "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
-        elif before:  # between models, before or while the tables are written (workers.stop_if_asked, stopping_before)
-            in_progress = f"no model was in progress: it stopped before {before}"
         if on_main_process():  # one line for a launch, not one per process
             print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)
                 f"{stop_word(err)}{during(err)}: rerun the same command to continue; finished models are reused "
-                f"and {in_progress}",
+                f"and {in_progress(err)}",
                 file=sys.stderr,
             )
         return exit_code(err)

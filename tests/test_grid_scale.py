@@ -534,6 +534,48 @@ def test_ctrl_c_as_a_trained_model_is_reused_says_the_rerun_trains_nothing_of_it
     assert "[grid] training" not in capsys.readouterr().out  # reused, as said
 
 
+@pytest.mark.parametrize("scoring", ["its unit", "again before the tables"])
+def test_ctrl_c_as_a_trained_model_is_read_to_be_scored_says_the_rerun_trains_nothing_of_it(
+    single, data_dirs, tmp_path, monkeypatch, capsys, scoring
+):
+    """Ctrl-C as the grid read the marker of a model it had trained (its checkpoints deleted), to score its unit,
+    ended "... the model in progress saved no checkpoint: the rerun trains it again from the start"; and as it read
+    it to score a stale unit again before the tables (another shard's), "interrupted during model zho_eld seed 0:
+    ... no model was in progress: it stopped before the tables".  The rerun trains nothing of it: both say so."""
+    import shutil
+
+    from bimotion.grid import runner
+    from bimotion.grid.saved import PREDICTIONS_SHA256
+
+    out, first = tmp_path / "out", single.plan.models[0]
+    shutil.copytree(single.output_dir, out)
+    shutil.rmtree(out / "tables")
+    shard, worker = [], ""
+    if scoring == "again before the tables":  # its metrics file of other predictions: rescored by shard 1/2's worker
+        metrics = out / "metrics" / first.slug / "seed0.json"
+        metrics.write_text(json.dumps({**json.loads(metrics.read_text()), PREDICTIONS_SHA256: {}}))
+        shard, worker = ["--shard", "1/2"], ", shard 1/2"  # this worker's, as the closing line names it
+    reused = runner.Grid._reused
+
+    def interrupted(grid, model, *args, **kwargs):
+        if model.name == first.name:
+            os.kill(os.getpid(), signal.SIGINT)
+        return reused(grid, model, *args, **kwargs)
+
+    monkeypatch.setattr(runner.Grid, "_reused", interrupted)
+    code = _grid_main([*recipe(CONFIG, data_dirs, out)[2:], *shard])
+    monkeypatch.undo()
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 130 and not list(out.glob("models/*/seed0/checkpoint-*")), last
+    assert last == (
+        f"interrupted during model {first.name} seed 0{worker}: rerun the same command to continue; finished models "
+        "are reused and the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
+    ), last
+    again: list[str] = []
+    run_grid(CONFIG, data_dirs, out, log=again.append)
+    assert trained_counts(*again) == {} and (out / "tables").is_dir()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_while_a_trained_model_predicts_its_tests_says_the_rerun_only_scores_it(
     data_dirs, single, tmp_path, capsys, monkeypatch

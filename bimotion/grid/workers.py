@@ -391,7 +391,7 @@ def rescore_stale(grid) -> dict[str, str]:
         try:
             if why := stale_metrics(grid, model, seed):  # again under the claim: its holder may have just scored it
                 grid.log(f"[grid] {model.name} seed {seed}: {why}: scoring it again before the tables")
-                with stopped_during(unit_words(grid, model, seed)):
+                with stopped_during(unit_words(grid, model, seed), grid.model_dir(model, seed)):  # the closing line
                     metrics = grid.score_model(model, seed)  # rank 0 alone
                 line = scored_line(metrics["tests"], grid.config.metric)
                 grid.log(f"[grid] {model.name} seed {seed} scored again: {line}")
