@@ -100,7 +100,7 @@ def specs(args: ProjectArguments) -> list[dict]:
 def check(args: ProjectArguments) -> list[dict]:
     """The figures' specs, with every path, config, label and number checked before any model loads."""
     from bimotion.mixture import parse_mixture
-    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_spec import ProjectionSpec
 
     datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     check_datasets(datasets, cache_dir=args.dataset_cache_dir)

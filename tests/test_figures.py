@@ -76,8 +76,8 @@ def test_the_demos_heat_map_prints_at_a_pages_width_with_readable_text(tmp_path)
 
 
 def test_every_figure_is_saved_at_one_resolution_with_a_vector_copy(tmp_path):
-    from bimotion.projection import ProjectionSpec
     from bimotion.projection_plot import draw
+    from bimotion.projection_spec import ProjectionSpec
     from bimotion.training.confusion_plot import draw_confusion
     from bimotion.training.metrics import score_groups
     from loaders.labels import LABEL2ID, LABELS
@@ -301,7 +301,7 @@ def test_every_confusion_count_reads_against_its_cell():
 
 def _projection_panels(count: int) -> tuple:
     """(spec, panels, labels) of a projection figure of ``count`` panels, points drawn at random."""
-    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_spec import ProjectionSpec
 
     rng = np.random.default_rng(0)
     names = [("happiness",), ("sadness",), ("neutral",), ("anger",)] * 10

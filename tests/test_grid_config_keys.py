@@ -111,7 +111,7 @@ def test_a_figures_numpy_integers_and_a_numpy_bool_keep_checkpoints_pass_as_what
     import numpy as np
 
     from bimotion.grid.config import load_config
-    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_spec import ProjectionSpec
 
     figure = {"name": "f", "title": "F", "model": "zho_eld", "test": "zho_eld", "panels": [{"title": "a", "train": "zho_eld"}],
               "n_neighbors": np.int64(15), "max_test": np.int32(100), "seed": np.int64(1), "batch_size": np.uint8(4)}  # fmt: skip
@@ -137,7 +137,7 @@ def test_a_figures_numpy_min_dist_passes_as_a_float_and_a_bool_is_refused():
 
     import numpy as np
 
-    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_spec import ProjectionSpec
 
     figure = {"name": "f", "title": "F", "model": "zho_eld", "test": "zho_eld", "panels": [{"title": "a", "train": "zho_eld"}]}  # fmt: skip
     for value, held in ((np.float32(0.25), 0.25), (np.float64(0.5), 0.5), (np.int64(0), 0.0), (1, 1.0)):

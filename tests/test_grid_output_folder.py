@@ -26,16 +26,7 @@ def test_run_grid_without_matplotlib_writes_its_metrics_and_tables_and_says_whic
     figure's and the heat map's); the metrics file and the tables are written."""
     out = tmp_path / "grid"
     shutil.copytree(finished_grid, out, ignore=shutil.ignore_patterns("metrics", "tables", "claims"))  # to score
-    code = (
-        "import sys\n"
-        "sys.modules['matplotlib'] = None\n"  # not installed: `pip install 'bimotion[train]'` alone
-        "from bimotion.grid import run_grid\n"
-        f"run_grid({CONFIG!r}, { ({k: str(v) for k, v in data_dirs.items()})!r}, {str(out)!r}, log=None)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_grid_without("matplotlib", CONFIG, data_dirs, out)
     (metrics,) = out.glob("metrics/*/seed0.json")
     extra = "is not drawn: it needs matplotlib, which the [plots] extra installs (pip install 'bimotion[plots]')\n"
     figure = metrics.with_suffix(".confusion.png")
@@ -45,6 +36,41 @@ def test_run_grid_without_matplotlib_writes_its_metrics_and_tables_and_says_whic
     assert not [p for p in (*out.glob("metrics/**/*"), *out.glob("tables/*")) if p.suffix in (".png", ".svg")]
     written = {p.name for p in (out / "tables").iterdir()}
     assert {"heatmap.csv", "heatmap.provenance.json"} <= written, written
+
+
+def _run_grid_without(module: str, config: dict, data_dirs, out):
+    """``run_grid(config)`` into ``out`` in a Python process where ``module`` is not installed (``pip install
+    'bimotion[train]'`` alone): the finished process, its exit code 0 checked."""
+    code = (
+        "import sys\n"
+        f"sys.modules[{module!r}] = None\n"
+        "from bimotion.grid import run_grid\n"
+        f"run_grid({config!r}, { ({k: str(v) for k, v in data_dirs.items()})!r}, {str(out)!r}, log=None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_run_grid_without_umap_writes_its_tables_and_says_which_extra_draws_its_projection(
+    finished_grid, data_dirs, tmp_path
+):
+    """``run_grid`` from Python with matplotlib but without umap-learn, its config drawing a projection, computed the
+    figure's features, then ended in an ImportError traceback of ``import umap``, after the tables.  The figure is
+    left out with extras.not_drawn's one line, as the grid's other figures are, before any feature is computed."""
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out, ignore=shutil.ignore_patterns("tables", "claims"))
+    figure = {"name": "coverage", "title": "zho_eld", "model": "zho_eld", "test": "zho_eld",
+              "panels": [{"title": "zho_eld", "train": "zho_eld"}]}  # fmt: skip
+    done = _run_grid_without("umap", {**CONFIG, "projections": [figure]}, data_dirs, out)
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"note: the projection {out / 'figures' / 'coverage.png'} is not drawn: it needs umap, which the [plots] "
+        "extra installs (pip install 'bimotion[plots]')"
+    ), done.stderr
+    assert "Traceback" not in done.stderr and not (out / "figures").exists(), done.stderr
+    assert {"heatmap.csv", "heatmap.png"} <= {p.name for p in (out / "tables").iterdir()}
 
 
 def test_a_folder_in_the_place_of_a_finished_models_marker_is_one_error_for_the_tables_too(

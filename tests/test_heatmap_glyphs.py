@@ -45,8 +45,8 @@ def _scores() -> dict:
 
 def _projection(name: str):
     """A two-panel projection figure titled ``name``, points drawn at random."""
-    from bimotion.projection import ProjectionSpec
     from bimotion.projection_plot import figure
+    from bimotion.projection_spec import ProjectionSpec
 
     rng = np.random.default_rng(0)
     names = [("happiness",), ("sadness",), ("neutral",)] * 10

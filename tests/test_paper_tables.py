@@ -343,7 +343,7 @@ def test_the_bootstrap_resamples_speakers_not_clips():
 def test_shipped_grid_configs_are_valid(name):
     from dataclasses import fields
 
-    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_spec import ProjectionSpec
     from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
     from bimotion.training.training_args import SERTrainingArguments
 

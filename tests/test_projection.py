@@ -17,7 +17,8 @@ from conftest import demo_refuses, load_recipe
 
 from bimotion.grid import data_sources, prepare_fixtures
 from bimotion.mixture import parse_mixture
-from bimotion.projection import ProjectionSpec, label_names, project
+from bimotion.projection import label_names, project
+from bimotion.projection_spec import ProjectionSpec
 from bimotion.training.data import Sources, column, load_shards
 from bimotion.training.inference import predict
 from loaders.labels import LABELS

@@ -98,7 +98,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, 
         except ValueError as err:
             raise ArgumentError(one_line(err)) from err
     if config.projections:  # drawn when the grid has finished: their keys checked before it starts
-        from ..projection import ProjectionSpec
+        from ..projection_spec import ProjectionSpec
 
         for spec in config.projections:
             try:
@@ -117,7 +117,7 @@ def _check_projection_data(config: GridConfig) -> None:
     parses them once the grid has trained every model: else one ArgumentError naming the config, the
     figure (and panel), the spec, why (the valid configs or corpora) and the fix, before anything trains
     (``zho_eldd`` ended the run with a KeyError traceback); :func:`check_config`'s, after every figure's keys."""
-    from ..projection import ProjectionSpec
+    from ..projection_spec import ProjectionSpec
 
     for raw in config.projections:
         spec = ProjectionSpec.from_dict(raw, config.source)
@@ -141,7 +141,7 @@ def _figure_needs(config: GridConfig) -> list[tuple[str, tuple, str]]:
     """What the config's ``projections:`` read, as :func:`bimotion.projection.project` does once the grid has
     trained every model: ``(user, shards, split)`` of each figure's ``test:`` and each panel's ``train:``."""
     from ..mixture import parse_mixture
-    from ..projection import ProjectionSpec
+    from ..projection_spec import ProjectionSpec
 
     needs = []
     for raw in config.projections:
@@ -199,7 +199,7 @@ def _check_projection_models(config: GridConfig, plan) -> None:
     figure (and panel), the model, the plan's models and the fix, before anything trains (it ended the
     run with a KeyError traceback); :func:`check_config`'s, after every figure's keys."""
     from ..paper import TABLES
-    from ..projection import ProjectionSpec
+    from ..projection_spec import ProjectionSpec
     from ..training.parsing import ArgumentError
 
     for raw in config.projections:
@@ -237,7 +237,7 @@ def figures_without_their_models(config: GridConfig, plan: Plan, dropped: list[s
     table of the file trains (mistyped, a missing folder) is :func:`check_config`'s error, as without the flag."""
     from ..mixture import parse_mixture
     from ..paper import TABLES
-    from ..projection import ProjectionSpec
+    from ..projection_spec import ProjectionSpec
 
     trains = {c.train for t in dropped for c in TABLES[t].cells()}  # the dropped tables' models, as a plan holds them
     theirs = Plan([PlannedModel(spec, parse_mixture(spec).shards, (spec,)) for spec in trains], [], [], [])
