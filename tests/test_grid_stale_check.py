@@ -517,8 +517,9 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
 def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
     """A trained model's marker (grid-trained.json) cut short by a copy stopped halfway ended the rerun with a
     JSONDecodeError traceback, exit 1: as the grid reused its model (train_or_reuse), or, where the worker writing
-    the tables does not score that unit again (recipes/grid.py --shard 1/2), as the tables read the labels it was
-    trained on (trained_labels).  Each is one error: line now, exit 2, naming the file and the fix, no claim left;
+    the tables does not score that unit again (recipes/grid.py --shard 1/2), as its check before the tables read the
+    precision it is scored in (Grid.scoring_dtype, on a CPU as on a GPU).  Each is one error: line now, exit 2,
+    naming the file and the fix, no claim left;
     the fix holds: the marker deleted, the same command trains that model again and writes the tables."""
     import re
     import shutil
@@ -548,7 +549,7 @@ def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finis
     )
     for shard, stake in (
         ((), "the grid cannot reuse zho_eld seed 0's trained model"),
-        (("--shard", "1/2"), "the tables cannot read the labels zho_eld seed 0 was trained on"),
+        (("--shard", "1/2"), "the grid cannot find the precision zho_eld seed 0 is scored in"),  # its stale check
     ):
         proc = grid(*shard)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
@@ -568,6 +569,28 @@ def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finis
     proc = grid()
     assert proc.returncode == 0, proc.stderr
     assert "[grid] trained zho_eld (seed 0)" in proc.stdout and (out / "tables" / "heatmap.csv").is_file()
+
+
+def test_a_marker_the_tables_check_cannot_read_is_one_error_line_on_a_cpu_as_on_a_gpu(
+    finished_grid, data_dirs, tmp_path
+):
+    """The worker writing the tables of a finished grid (recipes/grid.py --shard 1/2) checks each unit's predictions
+    against the precision its model is scored in (Grid.scoring_dtype), read from its trained-model marker on a GPU;
+    on a CPU it only asked ``is_file()``, so a marker it cannot read (``chmod 000``) passed the check, met later by
+    the tables' read of its labels, with another line than a GPU's.  The check reads it on every machine (a folder
+    or a FIFO there is an unfinished unit, :func:`~bimotion.grid.workers.finished`, never checked): one ``error:``
+    line naming the marker, what the check cannot do and the fix, exit 2, no claim left."""
+    import shutil
+
+    from bimotion.grid import MARKER
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    marker = out / "models" / "zho_eld" / "seed0" / MARKER
+    proc = _recipe_with_locked(marker, out, data_dirs, "1/2", tmp_path)
+    _assert_one_error_line(proc, out, marker, "the grid cannot find the precision zho_eld seed 0 is scored in")
+    assert not (out / "tables").exists()
 
 
 @pytest.mark.parametrize("damage", ["cut short", "folder", "no shards"])

@@ -243,13 +243,15 @@ class Grid:
 
             kind = autocast_device_type(scoring_device())
             marker = self.model_dir(model, seed) / MARKER
-            if model_dir is None and not marker.is_file():
+            stake = f"the grid cannot find the precision {model.name} seed {seed} is scored in"
+            try:  # read on a CPU too, as on a GPU: a folder, FIFO, unreadable or damaged one there is saved.py's one line
+                record = None if model_dir else read_marker(marker, stake)
+            except FileNotFoundError:  # no model finished here
                 return None
             if kind != "cuda":
                 self._dtypes[key] = scoring_precision(kind, None)
             else:
-                stake = f"the grid cannot find the precision {model.name} seed {seed} is scored in"
-                model_dir = model_dir or marked_model(self.out, read_marker(marker, stake), marker)
+                model_dir = model_dir or marked_model(self.out, record, marker)
                 probe = is_probe(model_dir)
                 self._dtypes[key] = "float32" if probe else scoring_precision(kind, model_scores(model_dir).precision)
         return self._dtypes[key]
