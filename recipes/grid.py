@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         config = grid_config(args)
         shard = parse_shard(args.shard) if args.shard else shard_from_env()
     except ValueError as err:  # exit 2 with one line naming the argument, before anything trains
-        usage_error(parser, err)
+        usage_error(err, parser)
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.plan import StaleMarker
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
         with terminate_as_interrupt():  # SIGTERM (Slurm's time limit) stops as Ctrl-C does
             result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
     except SettingsMismatch as err:  # checked before anything trains
-        usage_error(parser, err)
+        usage_error(err, parser)
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
         if on_main_process():  # one line for a launch, not one per process
             print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)

@@ -165,14 +165,13 @@ def _how_to_predict(grid: Path) -> None:
 def _fresh_output(out: Path) -> None:
     """Empty ``out`` (only a folder the demo wrote, marked by ``.bimotion-demo``) and mark it."""
     from bimotion.data.layout import output_error
-
-    from .source_args import usage_error
+    from bimotion.training.parsing import usage_error
 
     if error := output_error(out, "--output"):
-        raise usage_error(error)
+        usage_error(error)
     marker = out / DEMO_MARKER
     if out.exists() and any(out.iterdir()) and not marker.exists():
-        raise usage_error(f"{out} exists and was not written by `bimotion demo`; choose another --output")
+        usage_error(f"{out} exists and was not written by `bimotion demo`; choose another --output")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     marker.touch()

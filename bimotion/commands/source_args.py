@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bimotion.mistyped import did_you_mean
+from bimotion.training.parsing import usage_error
 from loaders import READERS
 from loaders.audiofolder import FORMAT_HELP, NAME, AudioFolder, check_name, is_audiofolder, why_not_audiofolder
 
@@ -133,17 +134,11 @@ def _add_named_option(parser: argparse.ArgumentParser, flag: str, dest: str, wha
     parser.add_argument(flag, dest=dest, metavar=f"NAME={what}", action="append", type=parse, default=[], help=help)
 
 
-def usage_error(message: str) -> SystemExit:
-    """Print ``error: message`` and return the exit (code 2, as argparse's usage errors) to raise."""
-    print(f"error: {message}", file=sys.stderr)
-    return SystemExit(2)
-
-
 def sources_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, root in pairs:
         if name in out:
-            raise usage_error(f"--source {name}= given twice ({out[name]} and {root})")
+            usage_error(f"--source {name}= given twice ({out[name]} and {root})")
         out[name] = root
     return out
 
@@ -157,12 +152,12 @@ def sources_of(args) -> dict:
     for option, given in extras.items():
         stray = sorted(set(given) - set(own))
         if stray and stray[0] in READERS:
-            raise usage_error(
+            usage_error(
                 f"{option} {stray[0]}={given[stray[0]]}: {stray[0]} is one of the seven corpora, whose reader maps its "
                 f"labels and knows its licence; {option} is for your own corpora"
             )
         if stray:
-            raise usage_error(
+            usage_error(
                 f"{option} {stray[0]}={given[stray[0]]}: not one of your corpora given with --source "
                 f"({', '.join(own) or 'none'}){did_you_mean(stray[0], own)}"
             )

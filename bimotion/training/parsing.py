@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from .processes import cpu_only_distributed, leave_process_group_at_exit, lone_launch, note, on_main_process
 from .provenance import record_command
@@ -194,15 +195,21 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         if defaulted and said:  # one note, not a silent change
             note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
-        usage_error(parser, err)
+        usage_error(err, parser)
     return tuple(parsed)
 
 
-def usage_error(parser: argparse.ArgumentParser, err: Exception):
-    """Exit 2 with ``parser``'s usage and ``err`` on one line, said once for a launch: its processes parse the
-    same arguments, so the main process says it and the others wait to be stopped (:func:`said_by_the_main_process`,
-    which :func:`parse_arguments` installs; one error for the user, the launch still failing)."""
-    parser.error(one_line(err))
+def usage_error(err: Exception | str, parser: argparse.ArgumentParser | None = None) -> NoReturn:
+    """Exit 2 on a usage error ``err``, before any work: the one way every command and recipe says one.  With a
+    recipe's ``parser``, its usage and ``err`` on one line (``grid.py: error: ...``), said once for a launch: its
+    processes parse the same arguments, so the main process says it and the others wait to be stopped
+    (:func:`said_by_the_main_process`, which :func:`parse_arguments` installs; one error for the user, the launch
+    still failing).  Without one (a ``bimotion`` command's check after argparse's: ``--source NAME=`` given twice),
+    the line ``error: err`` on stderr, as the commands' other errors."""
+    if parser is not None:
+        parser.error(one_line(err))
+    print(f"error: {err}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _checked(check, parsed: list) -> None:
