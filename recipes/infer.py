@@ -30,7 +30,7 @@ from bimotion.data.layout import output_error
 from bimotion.registry import SPLITS
 from bimotion.training.args import check_classifier, check_model, check_positive
 from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows
-from bimotion.training.parsing import ArgumentError, main_says, parse_arguments
+from bimotion.training.parsing import ArgumentError, error_once, parse_arguments
 from bimotion.training.report import scores_report
 from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
 from bimotion.training.training_args import SERTrainingArguments
@@ -197,8 +197,7 @@ def main(argv=None) -> int:
             command=recorded_command(),  # its file names this command, not one run earlier in this process
         )
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
-        # every process of a launch raises it (predict's on_every_process): said once, by the main process
-        main_says(lambda line: print(line, file=sys.stderr, flush=True))(f"error: {err}")
+        error_once(err)  # every process of a launch meets it (on_every_process): said once, by the main process
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "infer.py")

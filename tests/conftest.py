@@ -116,6 +116,18 @@ def full_disk(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def damage_clip(shard: Path, row: int) -> bytes:
+    """Overwrite 4 bytes in the middle of the ``row``-th stored FLAC of the Parquet file ``shard``; its new bytes."""
+    blob = bytearray(shard.read_bytes())
+    start = -4
+    for _ in range(row + 1):
+        start = blob.find(b"fLaC", start + 4)
+    middle = (start + blob.find(b"fLaC", start + 4)) // 2
+    blob[middle : middle + 4] = b"\xff\x00\xff\x00"
+    shard.write_bytes(bytes(blob))
+    return bytes(blob)
+
+
 def closing_error(err: str) -> str:
     """The error that closes a command's standard error ``err``: its last ``error:`` line and the indented lines
     under it (its fix); nothing else may follow it (the lists of a failed run, a note), or the user's last line is

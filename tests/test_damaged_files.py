@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from conftest import damage_clip
 from conftest import load_recipe as recipe
 
 from bimotion.cli import main
@@ -50,18 +51,6 @@ def _copy(path: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(path, tmp_path / path.name))
 
 
-def _damage_clip(shard: Path, row: int) -> bytes:
-    """Overwrite 4 bytes in the middle of the ``row``-th stored FLAC of the Parquet file ``shard``; its new bytes."""
-    blob = bytearray(shard.read_bytes())
-    start = -4
-    for _ in range(row + 1):
-        start = blob.find(b"fLaC", start + 4)
-    middle = (start + blob.find(b"fLaC", start + 4)) // 2
-    blob[middle : middle + 4] = b"\xff\x00\xff\x00"
-    shard.write_bytes(bytes(blob))
-    return bytes(blob)
-
-
 def _one_error(err: str) -> str:
     assert "Traceback" not in err, err
     lines = [line for line in err.splitlines() if "error: " in line]
@@ -81,7 +70,7 @@ def test_a_stored_clip_that_does_not_decode_is_named_with_its_parquet_file_and_r
     data = _copy(made["data"], tmp_path)
     shard = next((data / "data").rglob("test-*.parquet"))
     whole = shard.read_bytes()
-    blob = _damage_clip(shard, row=1)
+    blob = damage_clip(shard, row=1)
     rel = shard.relative_to(data).as_posix()
 
     assert main(["check", str(data), "--no-audio"]) == 1  # its name's digest: changed since prepare wrote it
@@ -163,7 +152,7 @@ def test_the_probe_recipe_names_a_clip_that_does_not_decode(made, tmp_path, caps
     probe's feature extraction raised the decoder's traceback)."""
     data = _copy(made["data"], tmp_path)
     shard = next((data / "data").rglob("train-*.parquet"))
-    _damage_clip(shard, row=0)
+    damage_clip(shard, row=0)
     argv = ["--bimotion", str(data), "--train_configs", "zho_eld", "--output_dir", str(tmp_path / "probe")]
     assert recipe("probe").main(argv) == 2
     line = _one_error(capsys.readouterr().err)
@@ -180,7 +169,7 @@ def test_a_damaged_clip_is_found_in_the_folder_that_holds_its_bytes_not_blamed_o
     damaged = _copy(made["data"], tmp_path / "damaged")
     intact = _copy(made["data"], tmp_path / "intact")
     shard = next((damaged / "data").rglob("test-*.parquet"))
-    _damage_clip(shard, row=0)
+    damage_clip(shard, row=0)
     for folder in (damaged, intact):  # the intact copy read last
         load(folder, "zho_eld", "test", cache_dir=tmp_path / f"cache-{folder.name}")
     item = pq.read_table(shard, columns=["audio"]).column(0)[0].as_py()

@@ -7,13 +7,15 @@ its result; the file is the one a single process writes."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, damage_clip
 
 from bimotion.training import testing
 from bimotion.training.testing import cpu_launch, subprocess_env
@@ -123,6 +125,25 @@ def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
     said = f"infer.py: error: --model {gone}: no such model folder, and not a Hub id (OWNER/NAME)\n"
     assert run.stderr.count("infer.py: error:") == 1 and said in run.stderr, run.stderr
     assert run.stderr.count("usage: infer.py") == 1, run.stderr
+
+
+def test_a_damaged_clip_every_process_of_a_launch_meets_is_said_once(made, tmp_path):
+    """A stored clip that does not decode, in the test set of a launch of 2 processes: each process stops on it
+    (on_every_process hands the one that met it's error to the other) and each printed its `error:` line: twice.
+    The main process says it, naming the file, row and clip; the launch fails."""
+    data = Path(shutil.copytree(made["data"], tmp_path / "data"))
+    shard = next((data / "data").rglob("test-*.parquet"))
+    damage_clip(shard, row=1)
+    scores = tmp_path / "s.json"
+    argv = ["--model", made["model"], "--bimotion", data, "--disable_tqdm", "true", "--output_file", scores]
+    argv += ["--dataset_cache_dir", tmp_path / "cache", "--per_device_eval_batch_size", "4"]
+    launch = cpu_launch(REPO / "recipes" / "infer.py", *argv, num_processes=2)
+    run = subprocess.run(launch, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert run.returncode != 0 and len(errors) == 1, run.stderr[-3000:]
+    assert errors[0].startswith(f"error: {shard} row 1 (clip "), errors
+    assert "stored audio does not decode" in errors[0] and "prepare it again" in errors[0], errors
+    assert not scores.exists()
 
 
 PAIR = textwrap.dedent(

@@ -300,13 +300,40 @@ def test_a_usage_error_under_a_launch_is_said_once(tmp_path):
     data = tmp_path / "bimotion"
     testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 4, "validation": 2, "test": 2})
     args = ["--bimotion", data, "--train_configs", "zho_eldd", "--output_dir", tmp_path / "out"]
+    said = _errors_of_a_launched_train(args, "train.py: error:")
+    assert "config 'zho_eldd' is unknown (did you mean 'zho_eld'?)" in said[0], said
+
+
+def test_a_damaged_run_identity_every_process_of_a_launch_meets_is_said_once(tmp_path):
+    """--output_dir holding a finished model (scores.json) whose run_identity.json is damaged: each process of a
+    launch of 2 checks the command against it, and each printed `error: .../run_identity.json is damaged ...`:
+    twice.  The main process says it, with its fix; the launch fails and the folder is left as it was."""
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = tmp_path / "bimotion"
+    testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 4, "validation": 2, "test": 2})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scores.json").write_text("{}")
+    (out / "run_identity.json").write_text("{not json")
+    args = ["--model_name_or_path", tiny, "--bimotion", data, "--output_dir", out, "--train_configs", "zho_eld"]
+    args += ["--dataset_cache_dir", tmp_path / "cache", "--classifier_proj_size", "16", "--disable_tqdm", "true"]
+    said = _errors_of_a_launched_train(args, "error: ")
+    assert said[0].startswith(f"error: {out / 'run_identity.json'} is damaged (not JSON: "), said
+    assert "Use a new --output_dir, --overwrite_output_dir to discard that run" in said[0], said
+    assert sorted(p.name for p in out.iterdir()) == ["run_identity.json", "scores.json"]
+    assert (out / "run_identity.json").read_text() == "{not json"
+
+
+def _errors_of_a_launched_train(args: list, start: str) -> list[str]:
+    """The lines beginning ``start`` that ``recipes/train.py ARGS`` launched in 2 processes printed, one alone
+    (the launch failed)."""
     done = subprocess.run(
         cpu_launch(REPO / "recipes" / "train.py", *args), env=subprocess_env(), capture_output=True, text=True,
         timeout=600,
     )  # fmt: skip
-    said = [line for line in done.stderr.splitlines() if line.startswith("train.py: error:")]
+    said = [line for line in done.stderr.splitlines() if line.startswith(start)]
     assert done.returncode != 0 and len(said) == 1, done.stderr[-3000:]
-    assert "config 'zho_eldd' is unknown (did you mean 'zho_eld'?)" in said[0], said
+    return said
 
 
 SCORED = textwrap.dedent(

@@ -43,6 +43,7 @@ from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
 from .model_card import tested_as
 from .outputs import INCOMPLETE, SCORES
+from .parsing import error_once
 from .processes import cpu_only_distributed, exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope
 from .public import public_summary
@@ -286,9 +287,9 @@ def train_and_report(
         print(f"error: {err}", file=sys.stderr)
         return 1
     except (OutputLockedError, RunMismatch, IncompleteCheckpoint, ForeignCard, DamagedFileError) as err:
-        # a damaged file: named by the process it met
+        # a damaged file: every process of a launch may meet it, said once (error_once: one only this process met, too)
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
-            print(f"error: {err}", file=sys.stderr)
+            error_once(err)
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, Path(sys.argv[0]).name or "training")
