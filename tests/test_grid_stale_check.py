@@ -631,6 +631,31 @@ def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming
     assert str(raised.value) == said[damage]
 
 
+@pytest.mark.parametrize(
+    "models",
+    ['[{"name": "zho_eld", "specs": ["zho_eld"]}]', '[{"name": "zho_eld", "shards": "zho_eld"}]', '["zho_eld"]'],
+)
+def test_a_plan_whose_model_names_no_shards_that_project_reads_through_grid_dir_is_one_line_naming_it(tmp_path, models):
+    """recipes/project.py --grid_dir looks for a model not trained yet in plan.json's models: one without "shards"
+    (edited by hand) said "--model zho_eld: 'shards'", a KeyError's words naming no file.  read_plan checks each
+    model as it checks the plan: one line naming plan.json and the fix."""
+    from conftest import load_recipe
+
+    from bimotion.training.parsing import ArgumentError
+
+    grid_dir = tmp_path / "grid"
+    grid_dir.mkdir()
+    (grid_dir / "plan.json").write_text(f'{{"models": {models}}}\n')
+    project = load_recipe("project")
+    with pytest.raises(ArgumentError) as raised:
+        project.model_dir_of(project.ProjectArguments(grid_dir=str(grid_dir)), "zho_eld")
+    assert str(raised.value) == (
+        f'--model zho_eld: {grid_dir / "plan.json"}: its model 1 is no object naming its "name" and "shards" (edited '
+        f"by hand?), so the grid in {grid_dir} cannot tell whether it plans a model of 'zho_eld': put a whole copy of "
+        "it back, or choose another output folder, or delete that one to start over"
+    )
+
+
 def test_a_folder_in_the_place_of_a_grids_plan_is_one_error_naming_it_and_the_fix(
     finished_grid, data_dirs, tmp_path, capsys
 ):

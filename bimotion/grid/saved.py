@@ -140,7 +140,25 @@ def read_plan(path: Path, stake: str) -> dict:
     )  # fmt: skip
     if not isinstance(plan, dict):
         raise DamagedFileError(f"{path}: holds no grid plan's object (edited by hand?), so {stake}: {PLAN_FIX}")
+    models = plan.get("models", [])
+    for n, model in enumerate(models if isinstance(models, list) else [None], 1):  # model_dir_in_grid reads each
+        if (
+            not isinstance(model, dict)
+            or not isinstance(model.get("name"), str)
+            or not _shard_list(model.get("shards"))
+        ):
+            raise DamagedFileError(
+                f'{path}: its model {n} is no object naming its "name" and "shards" (edited by hand?), so {stake}: '
+                f"{PLAN_FIX}"
+            )
     return plan
+
+
+def _shard_list(shards) -> bool:
+    """Whether ``shards`` is a plan's list of shards, each ``[benchmark, corpus, group]`` (strings)."""
+    return isinstance(shards, list) and all(
+        isinstance(s, list) and len(s) == 3 and all(isinstance(part, str) for part in s) for s in shards
+    )
 
 
 def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, fix: str):
