@@ -63,9 +63,13 @@ def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int
 
 
 @contextlib.contextmanager
-def open_atomic(path: str | os.PathLike, mode: str = "w", suffix: str = ".tmp") -> Iterator[IO]:
+def open_atomic(
+    path: str | os.PathLike, mode: str = "w", suffix: str = ".tmp", *, exclusive: bool = False
+) -> Iterator[IO]:
     """A file object (``"w"``: UTF-8 text, ``"wb"``: bytes) whose contents replace ``path`` when the
     ``with`` block ends without an error; on an error nothing is left and ``path`` is as it was.
+    ``exclusive``: ``path`` is created whole, never replaced (``os.link``): ``FileExistsError`` where anything is
+    there, another writer's file that came first included.
 
     >>> with open_atomic("preds.npz", "wb") as f:
     ...     np.savez(f, logits=logits)
@@ -78,16 +82,21 @@ def open_atomic(path: str | os.PathLike, mode: str = "w", suffix: str = ".tmp") 
     try:
         with open(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             yield f
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)  # atomic: fails where path exists
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+def write_text_atomic(path: str | os.PathLike, text: str, *, exclusive: bool = False) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through :func:`open_atomic`: a reader never sees half a
-    file, a failed write leaves nothing behind, and writers sharing a folder never collide."""
-    with open_atomic(path) as f:
+    file, a failed write leaves nothing behind, and writers sharing a folder never collide (``exclusive``: a new
+    file only, ``FileExistsError`` where one is there)."""
+    with open_atomic(path, exclusive=exclusive) as f:
         f.write(text)
     return Path(path)
 

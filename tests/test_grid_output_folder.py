@@ -110,7 +110,7 @@ def test_a_folder_made_where_the_grid_writes_its_plan_is_one_error_naming_it(dat
     def and_then_a_folder(*args, **kwargs):
         checked(*args, **kwargs)
         looks.append(args)
-        if len(looks) == 2:  # its last look, just before the write
+        if len(looks) == 1:  # its look before the write (write_plan's own, on finding a file there, reads it)
             (out / "plan.json").mkdir(parents=True)
 
     monkeypatch.setattr(runner, "check_settings", and_then_a_folder)
@@ -221,3 +221,31 @@ def test_a_plan_another_worker_wrote_while_this_one_checked_its_inputs_is_not_ov
     with pytest.raises(SettingsMismatch, match="holds a grid run with other settings"):
         run_grid(CONFIG, data_dirs, out, log=None)
     assert json.loads((out / "plan.json").read_text()) == theirs
+
+
+def test_of_two_workers_that_both_passed_the_settings_check_the_second_plan_is_refused_not_written_over(tmp_path):
+    """Two workers with other settings starting together both found no plan.json and both passed check_settings;
+    each then wrote its plan (replacing whatever was there), and the last write won: the first worker's models were
+    trained under a plan.json naming the other's settings.  plan.json is created exclusively: the second write is
+    refused with the refusal a mismatching plan gets, the first plan left as it was; the same settings again (a
+    rerun, a worker of the same grid) still replace it."""
+    import json
+
+    from bimotion.grid.settings import SettingsMismatch, check_settings, write_plan
+
+    out = tmp_path / "grid"
+    out.mkdir()
+    first, second = ({"data": {}, "base_model": model, "training": {}} for model in ("tiny-a", "tiny-b"))
+    for settings in (first, second):  # both look before either writes
+        check_settings(out, settings)
+    write_plan(out, first, {"models": []})
+    with pytest.raises(SettingsMismatch) as raised:
+        write_plan(out, second, {"models": [], "cells": []})
+    assert str(raised.value) == (
+        f"{out} holds a grid run with other settings (base_model: tiny-a there, tiny-b now): its finished models would "
+        "be reused. Choose another output folder, or delete that one to start over."
+    )
+    assert json.loads((out / "plan.json").read_text()) == {"settings": first, "models": []}
+    write_plan(out, first, {"models": [], "cells": []})
+    assert json.loads((out / "plan.json").read_text()) == {"settings": first, "models": [], "cells": []}
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json"]  # no temporary file left

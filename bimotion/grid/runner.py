@@ -21,7 +21,6 @@ from ..figures import notes_once
 from ..mixture import Shard
 from ..probe.run import backend_predict, backend_trainer, is_probe
 from ..training.data_checks import register_prepared
-from ..training.outputs import GRID_PLAN
 from ..training.processes import note, on_every_process
 from ..training.provenance import command_scope, provenance
 from .cells import collect
@@ -34,7 +33,7 @@ from .plan import PlannedModel, make_plan, marked_model, model_record, shard_nam
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
-from .settings import check_settings, grid_settings
+from .settings import check_settings, grid_settings, write_plan
 
 
 class Grid:
@@ -331,10 +330,7 @@ class Grid:
         check_inputs(self.config, self.sources, self.out, own_trainer=own, plan=self.plan, registered=True)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            plan, stake = self.out / GRID_PLAN, "the grid cannot record the settings its models are trained with"
-            check_settings(self.out, settings)  # another worker's plan, written while check_inputs ran: its settings
-            with writing(plan, "a grid plan", stake):  # a folder made there since check_settings looked
-                write_text_atomic(plan, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
+            write_plan(self.out, settings, self.plan.to_json())  # exclusive: another worker's since, checked
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)

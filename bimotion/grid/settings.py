@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from loaders.files import write_text_atomic
+
 from ..training.outputs import ADVICE, GRID_PLAN, IDENTITY_FILE
 from .config import MARKER
-from .saved import read_plan
+from .saved import read_plan, writing
 
 LAUNCH = "processes_training_each_model"  # grid_settings' record of a launch's processes (none for one process)
 
@@ -83,6 +85,23 @@ def check_settings(out: Path, settings: dict) -> None:
             f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
             "models would be reused. Choose another output folder, or delete that one to start over."
         )
+
+
+def write_plan(out: Path, settings: dict, plan: dict) -> None:
+    """``out``'s ``plan.json``: ``settings`` (:func:`check_settings` passed them) and ``plan``.  A new one is created
+    whole and exclusively: of two workers with other settings that both found none, the second is refused as a
+    mismatching plan is (:class:`SettingsMismatch`), not its plan written over the first's; one there (an earlier
+    run's, or a worker's since) is checked again and replaced only where its settings are these."""
+    path, stake = out / GRID_PLAN, "the grid cannot record the settings its models are trained with"
+    text = json.dumps({"settings": settings, **plan}, indent=2)
+    with writing(path, "a grid plan", stake):  # a folder there: folder_in_place's line
+        try:
+            write_text_atomic(path, text, exclusive=True)
+        except FileExistsError as err:
+            if path.is_dir() and not path.is_symlink():  # a folder made there since check_settings looked
+                raise IsADirectoryError(err.errno, "a folder in the plan's place", str(path)) from err
+            check_settings(out, settings)  # another worker's plan, written since this one's check: its settings
+            write_text_atomic(path, text)
 
 
 def _without_launch(settings: dict) -> dict:
