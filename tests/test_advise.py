@@ -708,6 +708,33 @@ def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_datase
     )
 
 
+def test_advise_on_a_folder_a_launch_trained_words_the_fix_for_advise(data_dirs, tmp_path, capsys):
+    """`bimotion advise` (one process) into a folder whose models a launch of 2 trained was refused with
+    '... Run every worker of this folder as its models were trained (accelerate launch --num_processes 2
+    recipes/grid.py ...)', a command the user did not run; the fix names advise, as it is launched."""
+    from bimotion.advise import advise_config
+    from bimotion.grid.runner import Grid
+    from bimotion.grid.settings import LAUNCH
+
+    out = tmp_path / "out"
+    dirs = {"bimotion": str(data_dirs["bimotion"])}
+    config = advise_config("probe", dirs, target="zho_eld", groups=None, seeds=None, log=None)
+    settings = Grid(config, dirs, out, log=None).settings
+    settings["training"][LAUNCH] = 2
+    out.mkdir()
+    (out / "plan.json").write_text(json.dumps({"settings": settings}))
+    assert main(["advise", "--target", "zho_eld", "--bimotion", dirs["bimotion"], "--output", str(out)]) == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert error.startswith(
+        f"error: {out} holds models each trained by a launch of 2 processes, and this worker is "
+    ), error
+    assert error.endswith(
+        "Run every worker of this folder as its models were trained (accelerate launch --num_processes 2 -m bimotion "
+        "advise ...)."
+    ), error
+    assert "recipes/grid.py" not in error and [p.name for p in out.iterdir()] == ["plan.json"]
+
+
 def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp_path, capsys):
     """advise -o CORPUS (a mistyped --output) trained every model into the user's raw corpus folder,
     beside its clips: models/, metrics/, tables/ and a datasets cache whose Arrow files a later scan of

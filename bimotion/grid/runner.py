@@ -39,6 +39,8 @@ from .settings import check_settings, grid_settings, write_plan
 class Grid:
     """Runs a plan step by step; every step checks what ``output_dir`` already holds."""
 
+    runs_as = "grid"  # the command its refusals' fixes name (settings.RUN_AS): bimotion advise's grid sets "advise"
+
     def __init__(self, config, data_dirs: Mapping[str, str], output_dir, *, trainer: Trainer | None = None, log=print,
                  shard: tuple[int, int] | None = None, ranks: Ranks | None = None, command: list[str] | None = None):  # fmt: skip
         """``shard`` ``(I, N)``: this worker does the plan's units I, I+N, ... (:mod:`.claims`); ``command``:
@@ -323,14 +325,16 @@ class Grid:
         from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, stopping_before, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
-        check_settings(self.out, settings)
+        check_settings(self.out, settings, self.runs_as)
         # fail now, not after hours of training the first models: the config, and the data its models, test sets
         # and figures read; a trainer of its own (the probe's) checks its base model and training arguments
         own = self.trainer is not train_model  # registered in __init__, before the plan
         check_inputs(self.config, self.sources, self.out, own_trainer=own, plan=self.plan, registered=True)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_plan(self.out, settings, self.plan.to_json())  # exclusive: another worker's since, checked
+            write_plan(
+                self.out, settings, self.plan.to_json(), self.runs_as
+            )  # exclusive: another worker's since, checked
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)

@@ -65,10 +65,18 @@ def _differing(before: dict, now: dict, path: str = "") -> list[str]:
     return out
 
 
-def check_settings(out: Path, settings: dict) -> None:
+# the command a worker runs (Grid.runs_as), as a launch-count refusal words its fix: (one process, a launch of N)
+RUN_AS = {
+    "grid": ("python recipes/grid.py ...", "accelerate launch --num_processes {n} recipes/grid.py ..."),
+    "advise": ("bimotion advise ...", "accelerate launch --num_processes {n} -m bimotion advise ..."),
+}
+
+
+def check_settings(out: Path, settings: dict, runs_as: str = "grid") -> None:
     """Refuse to mix models trained on other data or with other arguments (``settings``, from
     :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
-    that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes)."""
+    that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes).
+    ``runs_as``: the command of this run (:data:`RUN_AS`), which a refusal's fix names."""
     try:  # a folder in its place (a user's mkdir, a sync tool's), damaged, unreadable: one error line, the fix
         plan = read_plan(
             out / GRID_PLAN, "the grid cannot tell whether the models there were trained with this run's settings"
@@ -80,14 +88,14 @@ def check_settings(out: Path, settings: dict) -> None:
     now = json.loads(json.dumps(settings))
     if before is not None and before != now:
         if _without_launch(before) == _without_launch(now):  # only the launch differs: the fix is the launch
-            raise SettingsMismatch(_other_launch(out, before, now))
+            raise SettingsMismatch(_other_launch(out, before, now, runs_as))
         raise SettingsMismatch(
             f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
             "models would be reused. Choose another output folder, or delete that one to start over."
         )
 
 
-def write_plan(out: Path, settings: dict, plan: dict) -> None:
+def write_plan(out: Path, settings: dict, plan: dict, runs_as: str = "grid") -> None:
     """``out``'s ``plan.json``: ``settings`` (:func:`check_settings` passed them) and ``plan``.  A new one is created
     whole and exclusively: of two workers with other settings that both found none, the second is refused as a
     mismatching plan is (:class:`SettingsMismatch`), not its plan written over the first's; one there (an earlier
@@ -100,7 +108,7 @@ def write_plan(out: Path, settings: dict, plan: dict) -> None:
         except FileExistsError as err:
             if path.is_dir() and not path.is_symlink():  # a folder made there since check_settings looked
                 raise IsADirectoryError(err.errno, "a folder in the plan's place", str(path)) from err
-            check_settings(out, settings)  # another worker's plan, written since this one's check: its settings
+            check_settings(out, settings, runs_as)  # another worker's plan, written since this one's check
             write_text_atomic(path, text)
 
 
@@ -108,13 +116,14 @@ def _without_launch(settings: dict) -> dict:
     return {**settings, "training": {k: v for k, v in settings.get("training", {}).items() if k != LAUNCH}}
 
 
-def _other_launch(out: Path, before: dict, now: dict) -> str:
+def _other_launch(out: Path, before: dict, now: dict, runs_as: str) -> str:
     """The refusal of a worker whose launch has another number of processes than the one that trained the models
     of ``out``: the fix is running it as they were (their batch), not deleting them; and where a launch trained
     them before bimotion recorded its count, how to record it."""
     was, is_ = (s.get("training", {}).get(LAUNCH) for s in (before, now))
     trained, this = (f"a launch of {n} processes" if n else "one process" for n in (was, is_))
-    run_as = f"accelerate launch --num_processes {was} recipes/grid.py ..." if was else "python recipes/grid.py ..."
+    one, launch = RUN_AS[runs_as]
+    run_as = launch.format(n=was) if was else one
     recorded = (
         ""
         if was
