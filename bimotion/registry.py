@@ -14,8 +14,10 @@ user corpora's sources, and :func:`benchmark_of` rebuilds it from there in any l
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -240,11 +242,27 @@ def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
     return bench
 
 
-def check_own_groups(bench: Benchmark) -> None:
+def source_flags(name: str, source: str | os.PathLike | None = None) -> str:
+    """The flags that give corpus ``name`` to a command to paste: ``--source NAME=FOLDER``, and of a corpus of
+    one's own (an :class:`~loaders.audiofolder.AudioFolder`) the ``--label-map NAME=FILE`` and ``--license
+    NAME=TEXT`` given with it, each as the user gave it, quoted for the shell where it needs to be
+    (``'canto=/data/care home'``); ``--source NAME=DIR`` where there is no folder yet (``source`` None)."""
+    from loaders.audiofolder import AudioFolder
+
+    if source is None:
+        return f"--source {name}=DIR"
+    own = source if isinstance(source, AudioFolder) else AudioFolder(source)
+    label_map = None if isinstance(own.label_map, Mapping) else own.label_map  # a Python caller's: no flag
+    given = (("--source", own.root), ("--label-map", label_map), ("--license", own.license))
+    return " ".join(f"{flag} {shlex.quote(f'{name}={value}')}" for flag, value in given if value is not None)
+
+
+def check_own_groups(bench: Benchmark, sources: Mapping | None = None) -> None:
     """A user corpus's group that another built-in benchmark holds (Cantonese ``yue_eld`` in BiMotion:
     YueMotion's), or a corpus named like one of its configurations (``eld`` in YueMotion), would make
     a name mean two datasets: ValueError saying what to do instead (the benchmark to prepare the
-    corpus into, where the group then holds both corpora; another name)."""
+    corpus into, with the command that does it, naming its folder as ``sources`` (``{corpus: folder}``, as
+    :func:`bimotion.prepare.prepare` takes them) gives it, where the group then holds both corpora; another name)."""
     for corpus in bench.user_corpora:
         source = SOURCES[corpus]
         for other in (b for b in BUILTIN.values() if b.name != bench.name):
@@ -261,14 +279,15 @@ def check_own_groups(bench: Benchmark) -> None:
                     f"{corpus} holds groups of both benchmarks: {', '.join(own)} ({bench.name}'s) and "
                     f"{', '.join(shared)} ({other.name}'s, from its rows of language {languages}); move those rows "
                     f"and their clips to a folder of their own, with a metadata.csv of those rows, and prepare it "
-                    f"into {other.name} (`{other.name} prepare --source {corpus}_{languages.split()[0]}=DIR`), "
+                    f"into {other.name} (`{other.name} prepare {source_flags(f'{corpus}_{languages.split()[0]}')}`), "
                     f"the rest into {bench.name}"
                 )
             if shared:
                 raise ValueError(
                     f"{corpus}'s group{'s' if len(shared) > 1 else ''} {', '.join(shared)} "
                     f"{'are' if len(shared) > 1 else 'is'} {other.name}'s: prepare {corpus} into {other.name} "
-                    f"(`{other.name} prepare --source {corpus}=DIR`, beside the {other.name} corpora you have), "
+                    f"(`{other.name} prepare {source_flags(corpus, (sources or {}).get(corpus))}`, beside the "
+                    f"{other.name} corpora you have), "
                     f"where {shared[0]} then holds both; a corpus with groups of both benchmarks: give each its "
                     "own part (one metadata file per part)"
                 )

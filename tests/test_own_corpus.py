@@ -9,6 +9,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -292,7 +293,7 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
     assert bimotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "canto's group yue_eld is yuemotion's: prepare canto into yuemotion" in err
-    assert "`yuemotion prepare --source canto=DIR`" in err and not (tmp_path / "b").exists()
+    assert f"`yuemotion prepare --source canto={canto}`" in err and not (tmp_path / "b").exists()
 
     out = tmp_path / "y"
     argv = ["prepare", "-q", "--source", str(release), "--source", f"canto={canto}", "--output", str(out)]
@@ -325,6 +326,26 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
     message = found.value.args[0]
     assert message.startswith("config 'yue_eld' is in more than one benchmark: write which one, bimotion:yue_eld")
     assert "did you mean" not in message and "yuemotion:yue_eld (yuemotion, canto)" in message, message
+
+
+def test_a_cantonese_corpus_refused_by_bimotion_prepare_is_given_the_command_with_its_own_folder(tmp_path, capsys):
+    """`bimotion prepare --source carecanto=PATH` of a Cantonese corpus said to run `yuemotion prepare
+    --source carecanto=DIR`, a literal DIR although the user gave the path (and not the --license given
+    with it).  It now says the command with the folder and the options as given, quoted for the shell,
+    and that command, pasted, prepares the corpus."""
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw data" / "care canto", corpus="carecanto",
+                                language="yue", speakers=4, clips_per_speaker=3)  # fmt: skip
+    argv = ["prepare", "-q", "--source", f"carecanto={canto}", "--license", "carecanto=CC BY 4.0"]
+    assert bimotion_main([*argv, "--output", str(tmp_path / "b"), "--skip-bad"]) == 2
+    err = capsys.readouterr().err
+    command = f"yuemotion prepare --source 'carecanto={canto}' --license 'carecanto=CC BY 4.0'"
+    assert f"prepare carecanto into yuemotion (`{command}`, beside the yuemotion corpora you have)" in err, err
+    assert "=DIR" not in err and not (tmp_path / "b").exists()
+    pasted = shlex.split(command)
+    assert yuemotion_main([*pasted[1:], "-q", "--output", str(tmp_path / "y")]) == 0
+    assert read_info(tmp_path / "y")["corpora"] == ["carecanto"]
 
 
 def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, capsys):

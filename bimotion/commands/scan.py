@@ -111,7 +111,8 @@ def run(args) -> int:
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
     notes += empty_labels(records, generated)
     own = [name for name in sources if name not in READERS]
-    notes += _prepare_notes(own, records, args.protocol, args.seed, progress=not args.quiet) + low_rate_notes(records)
+    notes += _prepare_notes(own, records, args.protocol, args.seed, progress=not args.quiet, sources=sources)
+    notes += low_rate_notes(records)
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
@@ -207,10 +208,17 @@ def low_rate_notes(records: list) -> list[str]:
 
 
 def _prepare_notes(
-    own: list[str], records: list, protocol: str = "paper", seed: int = 0, *, progress: bool = False
+    own: list[str],
+    records: list,
+    protocol: str = "paper",
+    seed: int = 0,
+    *,
+    progress: bool = False,
+    sources: dict | None = None,
 ) -> list[str]:
     """What ``prepare`` would refuse of the users' corpora read (their groups now known): a corpus
-    name that is also a config name, groups of the other benchmark, a split it cannot draw (no
+    name that is also a config name, groups of the other benchmark (with the command that takes it, its
+    folder as ``sources`` gives it), a split it cannot draw (no
     speaker_id and no split column); and the groups its split would leave without a split, drawn as
     ``prepare --protocol PROTOCOL --seed SEED`` draws it (the notes name a seed other than 0; the
     warnings of copies across corpora name both): with the sets of clips whose audio is identical (:func:`loaders.identical.identical_audio`,
@@ -226,7 +234,7 @@ def _prepare_notes(
         source = SOURCES[name]
         home = next((b for b in BUILTIN.values() if set(source.groups) & set(b.groups)), BUILTIN["bimotion"])
         try:
-            check_own_groups(extend(home, [source]))
+            check_own_groups(extend(home, [source]), sources)
         except ValueError as err:
             notes.append(f"`{home.name} prepare` would refuse {name}: {err}")
         rows = [r for r in records if r.corpus == name]

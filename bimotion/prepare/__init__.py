@@ -41,7 +41,7 @@ from loaders.identical import identical_audio
 from ..data.layout import BYTES_PER_FILE, CARD_FILE, DATA_DIR, INFO_FILE, ROWS_PER_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
-from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
+from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend, source_flags
 from ..signals import stop_if_lost
 from ..splits import assign_splits, joined_speakers
 from .clipping import shard_clipping
@@ -133,7 +133,7 @@ def prepare(
         if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
             records = _without_ffmpeg(records, skip_bad, report)
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
-        check_own_groups(bench)  # a user's yue_eld belongs in YueMotion: one name, one group
+        check_own_groups(bench, sources)  # a user's yue_eld belongs in YueMotion: one name, one group
         synthetic = synthetic_sources(dict(sources), records)  # generated trees' markers, read only
         return _write(records, out_dir, bench, list(sources), report, settings, synthetic=synthetic)
 
@@ -182,7 +182,7 @@ def _prepared_elsewhere(bench: Benchmark, foreign: list[str], sources: Mapping, 
         if not alone:  # the others stay in this benchmark's folder: a folder of its own beside it
             base = normal_path(out) if ".." in Path(out).parts else Path(out).expanduser()  # `..` has no parent
             out = str(base.parent / (other.name if base.name != other.name else f"{base.name}-only"))
-        command = [f"{other.name} prepare", *(f"--source {shlex.quote(f'{n}={sources[n]}')}" for n in moved)]
+        command = [f"{other.name} prepare", *(source_flags(n, sources[n]) for n in moved)]
         command.append(f"--output {shlex.quote(out)}")
         if options["protocol"] != "paper":
             command.append(f"--protocol {options['protocol']}")
