@@ -60,6 +60,7 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
     those left), each naming its near miss among the others (:func:`_near`), or for a file the rows
     that name it but for case (:func:`~loaders.metafiles.case_hint`)."""
     every, listed = rows
+    skipped = c.report.counts[(c.corpus, "unlisted_file")]
     listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
     for relpath, path in unlisted.items():
         near, why = _near(relpath, listed_near)
@@ -75,6 +76,11 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
                     "add a row for it, move it out of the corpus folder, or pass --skip-bad",
                 ),
             )
+    if c.report.counts[(c.corpus, "unlisted_file")] > skipped:  # where each clip is listed: for the skip of a copy
+        c.report.listed_at[c.corpus] = (
+            metadata.name,
+            {f"{c.corpus}/{composed(r)}": row.line for r, row in every.items()},
+        )
     unlisted_like = dict(zip(unlisted, unlisted, strict=True))
     unlisted_near = _near_misses(unlisted_like)
     for relpath, row in sorted(listed.items()):

@@ -205,11 +205,18 @@ class SkipReport:
     files: collections.Counter = field(default_factory=collections.Counter)
     file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
     named: dict = field(default_factory=dict)  # (corpus, warning) -> [(file, of), ...]: loaders.named.warn_files
+    # corpus -> (metadata file name, {record id: line}) of a user corpus holding audio no row lists
+    # (unlisted_file): where each clip is listed, for an unlisted copy's skip (loaders.identical.identical_audio)
+    listed_at: dict = field(default_factory=dict)
 
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)
         self.counts[key] += 1
         self.examples.setdefault(key, []).append((display(error.path), error.message))
+
+    def reword(self, corpus: str, reason: str, file: str, message: str) -> None:
+        """Say the skip of ``file`` (as :meth:`add` showed it) as ``message``: what was found of it after it was counted."""
+        self.examples[(corpus, reason)] = [(f, message if f == file else m) for f, m in self.examples[(corpus, reason)]]
 
     def skip_read(self, corpus: str, error: CorpusError) -> None:
         """A file the scan read (its header) that failed later, when its audio was decoded: counted

@@ -23,25 +23,43 @@ from __future__ import annotations
 import collections
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
+from .errors import CorpusError, MissingToolError, SkipReport
 from .files import sha256_of
 from .flac import blocks_to_end, unknown_length
 
 
-def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | None = None) -> list[tuple[str, ...]]:
+def identical_audio(
+    records: Iterable,
+    *,
+    progress: bool = False,
+    bar: dict | None = None,
+    report: SkipReport | None = None,
+    unlisted_only: Collection[str] = (),
+) -> list[tuple[str, ...]]:
     """The sets (two or more record ids, sorted; the sets sorted) of records whose audio is identical,
     of one corpus or of several (a set may span corpora).  A file that cannot be read, and a silent
     one, is left out here (the run that stores the audio reports it).  ``progress``: two bars, "finding
     identical audio" (a window of each clip that shares its rate and duration with another) and then
     "comparing files whole" (those whose windows match another's: a count known only once every window is
     read).  ``bar``: more tqdm options of both (the command line's: a line every 30 s in a log,
-    :func:`bimotion.console.stage_bar_options`)."""
+    :func:`bimotion.console.stage_bar_options`).  ``report``: its audio files that no row of a corpus of
+    one's own lists (skipped as ``unlisted_file``) are compared with the records too, in the same pass,
+    and the skip of one holding a clip's audio says so (:func:`_name_copies`); the sets are of records only.
+    ``unlisted_only``: corpora whose clips are compared only where such a file has their rate and duration (only
+    their unlisted copies are sought: scan's of a corpus that its split column splits)."""
     from tqdm.auto import tqdm
 
+    records = list(records)
+    unlisted = _unlisted(report, {r.corpus for r in records}) if report is not None else []
     alike = collections.defaultdict(list)
-    for r in records:
+    for r in (*records, *unlisted):
         alike[(r.sample_rate_hz, r.duration_s)].append(r)  # across corpora too: a copy may be filed in another
+    for key, group in alike.items():
+        if not any(r.id.startswith(_UNLISTED) for r in group):
+            alike[key] = [r for r in group if r.corpus not in unlisted_only]
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
     by_window = collections.defaultdict(list)  # (rate, duration, window digest) -> records
     whole = []  # those whose window could not be read: compared whole, as all were before the window
@@ -66,7 +84,66 @@ def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | No
             if digest is not None:
                 by_content[digest].append(r.id)
             shown.update()
-    return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
+    if unlisted:
+        _name_copies(report, {u.id: u for u in unlisted}, by_content.values())
+    sets = ([i for i in ids if not i.startswith(_UNLISTED)] for ids in by_content.values())
+    return sorted(tuple(sorted(ids)) for ids in sets if len(ids) > 1)
+
+
+_UNLISTED = "\0unlisted:"  # a file no row lists, compared as a clip: an id no record has
+
+
+@dataclass(frozen=True)
+class _Unlisted:
+    """An audio file below a corpus of one's own that no row of its metadata lists, as a clip is compared."""
+
+    id: str
+    corpus: str
+    path: str  # as its skip shows it
+    sample_rate_hz: int
+    duration_s: float
+
+
+def _unlisted(report: SkipReport, corpora: set[str]) -> list[_Unlisted]:
+    """The files of ``corpora`` that ``report`` skipped as ``unlisted_file``, each with the rate and duration its
+    header gives (rounded as :meth:`loaders.base.Collector.add` records a clip's); one whose header cannot be read
+    is left out (its skip stands).  Its skip shows the path as it is: a name that is not UTF-8 is skipped as such."""
+    import warnings
+
+    from .audio import probe
+
+    found = []
+    for (corpus, reason), entries in sorted(report.examples.items()):
+        if reason != "unlisted_file" or corpus not in corpora or corpus not in report.listed_at:
+            continue
+        for file, _ in entries:
+            try:
+                with warnings.catch_warnings():  # a file skipped already: its header read only to compare it
+                    warnings.simplefilter("ignore")
+                    info = probe(file)
+            except (CorpusError, MissingToolError, OSError):  # damaged too: its skip stands as it is
+                continue
+            found.append(_Unlisted(f"{_UNLISTED}{file}", corpus, file, info.sample_rate_hz, round(info.duration_s, 6)))
+    return found
+
+
+def _name_copies(report: SkipReport, unlisted: dict[str, _Unlisted], sets: Iterable[list[str]]) -> None:
+    """Reword the skip of each ``unlisted`` file whose audio one of ``sets`` (ids with identical audio) holds with a
+    clip its corpus lists: the same audio as that clip (the first of them by id), which its metadata's line lists."""
+    for ids in sets:
+        for copy in (unlisted[i] for i in ids if i in unlisted):
+            metadata, lines = report.listed_at[copy.corpus]
+            clip = next((i for i in sorted(ids) if i in lines), None)
+            if clip is None:  # the same audio as another file no row lists, or as another corpus's clip only
+                continue
+            report.reword(
+                copy.corpus,
+                "unlisted_file",
+                copy.path,
+                f"audio by content, but not listed in {metadata}: the same audio as {clip.partition('/')[2]}, which "
+                f"{metadata} line {lines[clip]} lists (a second copy of that clip: delete it or move it out of the "
+                "corpus folder)",
+            )
 
 
 def _frames(record) -> int:

@@ -7,6 +7,7 @@ says the same count in the same words; copies kept in one split keep the plain n
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -212,3 +213,55 @@ def _one_recording_under_every_speaker(home) -> None:
     source, *others = first.values()
     for target in others:
         shutil.copyfile(home / source, home / target)
+
+
+def test_an_unlisted_copy_of_a_listed_clip_is_said_to_be_its_copy_by_scan_and_prepare(tmp_path, capsys, tqdm_options):
+    """A file no metadata row lists, holding exactly the audio of a clip a row lists (copied beside it under a new
+    name), was said only to be `unlisted_file` ("its emotion, language and age are unknown"), though scan and
+    prepare then look for identical audio.  Its skip, said and listed in OUTPUT.skipped.tsv, now names that clip and
+    the line that lists it, found in that same look (one "finding identical audio" bar a run; scan's too, of a
+    corpus its split column splits, whose clips it compared not at all before: now only those of an unlisted
+    file's rate and duration, not two listed copies of another length); an unlisted file of other audio keeps its
+    words, and the corpus folder is left as it was."""
+    import numpy as np
+    import soundfile
+
+    home = testing.make_corpus("audiofolder", tmp_path / "home", split_column=True, metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first, second = (row["file_name"] for row in rows[:2])
+    third, fourth = [r["file_name"] for r in rows[2:] if r["split"] == rows[2]["split"]][:2]
+    shutil.copyfile(home / third, home / fourth)  # two listed clips of one length: no unlisted file's
+    copy = home / Path(first).parent / "take_2.wav"
+    shutil.copyfile(home / first, copy)
+    samples, rate = soundfile.read(home / second, dtype="int16")
+    other = home / Path(second).parent / "take_3.wav"  # its length and rate, other audio: compared, not a copy
+    soundfile.write(other, np.negative(samples), rate, subtype="PCM_16")
+    before = testing.digest(home)
+    said = (
+        f"{copy}: audio by content, but not listed in metadata.csv: the same audio as {first}, which metadata.csv "
+        "line 2 lists (a second copy of that clip: delete it or move it out of the corpus folder)"
+    )
+    unknown = f"{other}: audio by content, but not listed in metadata.csv: its emotion, language and age are unknown"
+    for argv, output in (
+        (["scan", "-o", str(tmp_path / "m.jsonl")], tmp_path / "m.jsonl"),
+        (["prepare", "--output", str(tmp_path / "out")], tmp_path / "out"),
+    ):
+        tqdm_options.clear()
+        assert main([*argv, "-q", "--source", f"carehome={home}", "--skip-bad"]) == 0
+        err = capsys.readouterr().err
+        assert said in err and unknown in err, err
+        with open(f"{output}.skipped.tsv", encoding="utf-8", newline="") as f:
+            listed = {row["file"]: row["message"] for row in csv.DictReader(f, delimiter="\t")}
+        assert f"{copy}: {listed[str(copy)]}" == said and f"{other}: {listed[str(other)]}" == unknown
+        assert [o.get("desc") for o in tqdm_options].count("finding identical audio") == 1, tqdm_options
+        if argv[0] == "scan":  # of a corpus its split column splits: only the clips of an unlisted file's length
+            clips = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
+            keys = {
+                (c["sample_rate_hz"], c["duration_s"])
+                for c in clips
+                if c["path"] in {str(home / first), str(home / second)}
+            }
+            looked = next(o["total"] for o in tqdm_options if o.get("desc") == "finding identical audio")
+            assert looked == 2 + sum((c["sample_rate_hz"], c["duration_s"]) in keys for c in clips) < len(clips), looked
+    assert testing.digest(home) == before

@@ -10,10 +10,11 @@ clips that could be copies of one another, of one rate and duration, its own and
 corpora scanned beside it, to draw its split as `prepare` will, under the --protocol and --seed
 given (as `prepare` takes them), and say where `prepare` would put copies of one recording in two
 corpora in different splits, as `prepare` warns; none of one a split column splits on every row,
-unless the corpora beside it hold clips of its rates and durations): with --levels it also decodes
-every clip as `prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far
-quieter than speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a
-shortcut a model can learn) and, as errors or --skip-bad skips, the silent ones and those that do
+unless the corpora beside it hold clips of its rates and durations, or it holds audio files no row
+lists, whose skip then names the clip one is a copy of): with --levels it also decodes every clip as
+`prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than
+speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a
+model can learn) and, as errors or --skip-bad skips, the silent ones and those that do
 not decode. Every audio file below a source folder is read or reported: never dropped silently. The
 corpus folders are only read, never written to.
 """
@@ -92,6 +93,9 @@ def run(args) -> int:
                     sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options(), report=report
                 )
             records, levels = _levels(records, report, args)
+            own = [name for name in sources if name not in READERS]
+            # before the skips are said: the skip of a file no row lists that holds a clip's audio names that clip
+            copies = _copies_across(own, records, args.protocol, args.seed, progress=not args.quiet, report=report)
         stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
         failure = _unwritten(records, output)
         done = not failure
@@ -110,9 +114,7 @@ def run(args) -> int:
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
     notes += empty_labels(records, generated)
-    own = [name for name in sources if name not in READERS]
-    notes += _prepare_notes(own, records, args.protocol, args.seed, progress=not args.quiet, sources=sources)
-    notes += low_rate_notes(records)
+    notes += _prepare_notes(own, records, copies, args.protocol, args.seed, sources=sources) + low_rate_notes(records)
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
@@ -210,10 +212,10 @@ def low_rate_notes(records: list) -> list[str]:
 def _prepare_notes(
     own: list[str],
     records: list,
+    copies: tuple[list, list[tuple[str, str]]],
     protocol: str = "paper",
     seed: int = 0,
     *,
-    progress: bool = False,
     sources: dict | None = None,
 ) -> list[str]:
     """What ``prepare`` would refuse of the users' corpora read (their groups now known): a corpus
@@ -224,12 +226,13 @@ def _prepare_notes(
     warnings of copies across corpora name both): with the sets of clips whose audio is identical (:func:`loaders.identical.identical_audio`,
     which decodes only the clips of one corpus that could be copies: on the real CSED release, 227 of 652
     clips in 0.55-0.8 s, its headers in 0.1-0.3 s), whose speakers are drawn together as one; and its copies
-    that another corpus scanned holds in another split, as prepare warns of them (:func:`_copies_across`)."""
+    that another corpus scanned holds in another split, as prepare warns of them (``copies``:
+    :func:`_copies_across`'s, found before the skips are said)."""
     from bimotion.registry import BUILTIN, check_own_groups, extend
     from loaders import SOURCES
 
     notes = []
-    identical, across = _copies_across(own, records, protocol, seed, progress=progress) if own else ([], [])
+    identical, across = copies
     for name in own:
         source = SOURCES[name]
         home = next((b for b in BUILTIN.values() if set(source.groups) & set(b.groups)), BUILTIN["bimotion"])
@@ -255,12 +258,13 @@ def _prepare_notes(
 
 
 def _copies_across(
-    own: list[str], records: list, protocol: str = "paper", seed: int = 0, *, progress: bool = False
+    own: list[str], records: list, protocol: str = "paper", seed: int = 0, *, progress: bool = False, report=None
 ) -> tuple[list, list[tuple[str, str]]]:
     """The sets of identical clips (:func:`loaders.identical.identical_audio`) of the users' corpora ``own``
     and of the other corpora that hold clips of the same rate and duration as theirs (read whole: their own
     copies move their split; with no such corpus, only those of ``own`` split by whole speakers: a split column
-    splits as given, so a corpus split by one on every row is not decoded), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
+    splits as given, so a corpus split by one on every row is not decoded, but for its clips of the rate and duration
+    of an audio file no row lists: ``report``'s skip of one that holds a clip's audio then names that clip), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
     ``prepare --protocol PROTOCOL --seed SEED`` draws the splits) on the sets that span corpora and lie in different splits."""
     import warnings
 
@@ -273,8 +277,12 @@ def _copies_across(
     others = {r.corpus for r in records if r.corpus not in own and (r.sample_rate_hz, r.duration_s) in alike}
     drawn = {r.corpus for r in records if r.corpus in own and not r.official_split}  # split by whole speakers
     needed = {*own, *others} if others else drawn  # a split column splits as given: copies move only a drawn split
-    rows = [r for r in records if r.corpus in needed]
-    identical = identical_audio(rows, progress=progress, bar=stage_bar_options()) if rows else []
+    unlisted = set(own) & set(report.listed_at if report is not None else ()) - needed  # audio no row lists
+    rows = [r for r in records if r.corpus in needed | unlisted]  # of unlisted, its clips an unlisted file may copy
+    bars = stage_bar_options()
+    identical = (
+        identical_audio(rows, progress=progress, bar=bars, report=report, unlisted_only=unlisted) if rows else []
+    )
     if not any(len({i.split("/", 1)[0] for i in ids}) > 1 for ids in identical):  # ids are corpus/...
         return identical, []
     try:

@@ -258,7 +258,8 @@ def _write(
     from .. import dataset_card
     from ..console import stage_bar_options
 
-    identical = identical_audio(records, progress=settings.progress, bar=stage_bar_options())
+    # report: the skip of a file no row lists that holds a listed clip's audio names that clip
+    identical = identical_audio(records, progress=settings.progress, bar=stage_bar_options(), report=report)
     split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed, identical=identical)
     jobs = [(shard, record) for shard, rows in _plan(records, split_of, benchmark) for record in rows]
     labels = categories([benchmark], records)  # ClassLabel names: every built-in benchmark's, this one's, the data's
