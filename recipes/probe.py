@@ -23,6 +23,7 @@ if __name__ == "__main__":  # without the extras: one line naming them (exit 2),
 
 from transformers import HfArgumentParser
 
+from bimotion.hub import HubError
 from bimotion.probe.features import check_features
 from bimotion.probe.head import ProbeArguments
 from bimotion.training.args import check_model
@@ -127,6 +128,9 @@ def main(argv=None) -> int:
         except DamagedFileError as err:  # a prepared dataset's file or clip, or the encoder's weights
             print(f"error: {err}", file=sys.stderr)
             return 2
+        except HubError as err:  # the encoder's load from the Hub (bimotion.hub_models): one line, with the fix
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
             return said_out_of_memory(err, "probe.py")
         print(f"\nseed {seed}: probe, scores.json: {out}")

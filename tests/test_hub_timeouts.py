@@ -212,6 +212,18 @@ TRANSFER_FIX = "check the network or proxy; if the Hub is only slow, set HF_HUB_
 TRANSFER_FIX += "a download may wait with nothing moving)"
 
 
+def stalled_model(said: str, gets: list[str], endpoint: str) -> str:
+    """What a load of the model me/ser (``bimotion predict``'s, fine-tuning's, the probe's) says of a Hub at
+    ``endpoint`` whose transfer of it stalled at each of its ``gets`` (the time in all as ``said`` gives it)."""
+    in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
+    return (
+        f"cannot load model me/ser: no such folder here, and the Hub at {endpoint} did not answer a download's "
+        f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries over "
+        f"{in_all and in_all[1]} s); not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only the "
+        "local cache, or pass a local folder of me/ser"
+    )
+
+
 @pytest.mark.usefixtures("slept")
 def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_tries(monkeypatch):
     """The Hub answers the look-up, then sends nothing of the file: huggingface_hub's own wait for it,
@@ -263,13 +275,7 @@ def test_a_model_whose_download_stalls_is_said_as_every_hub_failure_by_predict(m
     said, gets, endpoint = transfer_fails(
         monkeypatch, lambda conn, n: None, lambda: load_predictor("me/ser", progress=False), PredictError
     )
-    in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
-    assert said == (
-        f"cannot load model me/ser: no such folder here, and the Hub at {endpoint} did not answer a download's "
-        f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries over "
-        f"{in_all and in_all[1]} s); not in the local cache: {TRANSFER_FIX}, set HF_HUB_OFFLINE=1 to read only the "
-        "local cache, or pass a local folder of me/ser"
-    ), (said, gets)
+    assert said == stalled_model(said, gets, endpoint), (said, gets)
     assert len(gets) > 1, gets
 
 

@@ -111,7 +111,8 @@ def load_predictor(
     bars (transformers' weight-loading bar is never shown).  Raises :class:`PredictError` with one line."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from bimotion.hub import absent_on_hub, download_kwargs, fetch_failure, from_the_hub, hub_unreachable, hub_unusable
+    from bimotion.hub import download_kwargs
+    from bimotion.hub_models import LOAD_ERRORS, load_failure
     from bimotion.training.model import whole_weights
 
     source = str(model)
@@ -125,8 +126,7 @@ def load_predictor(
                     os.path.expanduser(source), output_loading_info=True, **kwargs
                 )
             feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
-    except (OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    except LOAD_ERRORS as err:
         folder = Path(os.path.expanduser(source))
         if folder.is_dir():
             if net is not None and not (folder / "preprocessor_config.json").is_file():  # a folder copied in part
@@ -134,15 +134,10 @@ def load_predictor(
                     f"cannot load model {source}: preprocessor_config.json is missing (a fine-tuned model folder "
                     "holds it beside config.json and the weights: copy the whole folder)"
                 ) from err
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
-        why, here = hub_unreachable(), f"cannot load model {source}: no such folder here, and"
-        if not why and from_the_hub(err) and not absent_on_hub(err):  # a stall, a refusal: bimotion.hub's one wording
-            raise PredictError(f"{here} {fetch_failure(err, source)}") from err
-        unusable = f"{hub_unusable(why)} and it cannot be loaded from the local cache"
-        hub = unusable if why else "the Hugging Face Hub cannot be reached or has no such model"
-        raise PredictError(
-            f"{here} {hub} ({first}); pass a model folder, or download it first: hf download {source} --local-dir DIR"
-        ) from err
+        # a stall, a refusal: bimotion.hub's one wording, as fine-tuning's and the probe's loads say it
+        raise PredictError(f"cannot load model {source}: no such folder here, and {load_failure(err, source)}") from err
     new_head = sorted({key.split(".")[0] for key in loading.get("missing_keys", ())} & {"classifier", "projector"})
     if new_head:
         raise PredictError(

@@ -176,16 +176,17 @@ class EncoderFeatures:
         import torch
         from transformers import AutoFeatureExtractor, AutoModel
 
-        from bimotion.hub import download_kwargs
+        from bimotion.hub_models import hub_model
         from bimotion.training.inference import scoring_device
         from bimotion.training.model import whole_weights
 
         self.torch = torch
         self.device = scoring_device()
-        kwargs = download_kwargs(name_or_path)
-        self.processor = AutoFeatureExtractor.from_pretrained(name_or_path, **kwargs)
-        with whole_weights(name_or_path, **kwargs):  # a weight file cut short: named (DamagedFileError)
-            self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
+        with hub_model(name_or_path) as kwargs:  # the Hub's failure: a HubError in bimotion.hub's words
+            with whole_weights(name_or_path, **kwargs):  # a weight file cut short: named (DamagedFileError)
+                self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
+            # after the model: the feature extractor's load says a refusal as a file missing, in its own words
+            self.processor = AutoFeatureExtractor.from_pretrained(name_or_path, **kwargs)
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         from bimotion.training.inference import one_off_shape

@@ -91,22 +91,23 @@ def build_model(
     from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
     from bimotion.console import transformers_bars
-    from bimotion.hub import download_kwargs
+    from bimotion.hub_models import hub_model
 
-    kwargs = {"revision": revision, "cache_dir": cache_dir, **download_kwargs(model_name_or_path)}
-    config = AutoConfig.from_pretrained(
-        model_name_or_path,
-        **label_config(),
-        classifier_proj_size=classifier_proj_size,
-        hidden_dropout=dropout,
-        attention_dropout=dropout,
-        **config_overrides,
-        **kwargs,
-    )
-    # transformers' "Loading weights" bar off in a library call (the Hub's download bar kept): a moment's work
-    with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):
-        model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, config=config, **kwargs)
-    feature_extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
+    with hub_model(model_name_or_path) as hub_kwargs:  # the Hub's failure: a HubError in bimotion.hub's words
+        kwargs = {"revision": revision, "cache_dir": cache_dir, **hub_kwargs}
+        config = AutoConfig.from_pretrained(
+            model_name_or_path,
+            **label_config(),
+            classifier_proj_size=classifier_proj_size,
+            hidden_dropout=dropout,
+            attention_dropout=dropout,
+            **config_overrides,
+            **kwargs,
+        )
+        # transformers' "Loading weights" bar off in a library call (the Hub's download bar kept): a moment's work
+        with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):
+            model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, config=config, **kwargs)
+        feature_extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
     if freeze_feature_encoder:
         model.freeze_feature_encoder()
     if not normalize_audio:

@@ -283,7 +283,7 @@ def train_and_report(
         with terminate_as_interrupt():
             summary = train(spec, training_args, command=command)
             late = lost_stop()  # one a finalizer swallowed after the last safe point (as outputs were written)
-    except HubError as err:  # trained and saved; only the upload failed
+    except HubError as err:  # the base model's load from the Hub, or the upload (trained and saved) failed
         print(f"error: {err}", file=sys.stderr)
         return 1
     except (OutputLockedError, RunMismatch, IncompleteCheckpoint, ForeignCard, DamagedFileError) as err:

@@ -1,0 +1,56 @@
+"""Fine-tuning's base model (``recipes/train.py --model_name_or_path OWNER/NAME``: ``build_model``) and the probe's
+encoder (``recipes/probe.py --features OWNER/NAME``: ``EncoderFeatures``) loaded from a Hub that stalled or refused
+ended in a traceback of transformers' words ("OSError: Can't load the configuration of 'me/ser'. If you were trying to
+load it from 'https://huggingface.co/models', ...", "We couldn't connect to ..."), naming no setting and no fix; they
+are now one line, in the words ``bimotion predict`` says them (:mod:`bimotion.hub_models`).  Stand-in Hubs on this
+machine (``test_hub_timeouts.transfer_fails``, ``conftest.local_hubs``), with a wait of a second."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import local_hubs
+from test_hub_asked_once import slept  # noqa: F401 (the fixture)
+from test_hub_timeouts import stalled_model, transfer_fails
+from test_hub_unreachable_records import at
+
+from bimotion import hub
+from bimotion.hub import HubError
+
+
+def _build():
+    from bimotion.training.model import build_model
+
+    return build_model("me/ser")
+
+
+def _encoder():
+    from bimotion.probe.features import EncoderFeatures
+
+    return EncoderFeatures("me/ser")
+
+
+LOADS = {"fine-tuning's base model": _build, "the probe's encoder": _encoder}
+
+
+@pytest.mark.usefixtures("slept")
+@pytest.mark.parametrize("load", LOADS.values(), ids=LOADS.keys())
+def test_a_hub_model_whose_download_stalls_is_one_line_naming_the_setting(load, monkeypatch):
+    said, gets, endpoint = transfer_fails(monkeypatch, lambda conn, n: None, load, HubError)
+    assert said == stalled_model(said, gets, endpoint), (said, gets)
+
+
+@pytest.mark.usefixtures("slept")
+@pytest.mark.parametrize("load", LOADS.values(), ids=LOADS.keys())
+def test_a_hub_model_the_hub_refuses_is_one_line_saying_so_and_how_to_log_in(load, monkeypatch):
+    monkeypatch.setattr(hub, "_silent", {})
+    with local_hubs({"refusing": 403}) as urls:
+        at(monkeypatch, urls["refusing"])
+        with pytest.raises(HubError) as failed:
+            load()
+    said = str(failed.value)
+    assert said.startswith(
+        f"cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, HTTP 403: "
+    ), said
+    assert said.endswith(
+        "; log in with `hf auth login` or set HF_TOKEN to a token with access, or pass a local folder of me/ser"
+    ), said
