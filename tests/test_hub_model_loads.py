@@ -7,10 +7,12 @@ machine (``test_hub_timeouts.transfer_fails``, ``conftest.local_hubs``), with a 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import local_hubs
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
-from test_hub_timeouts import stalled_model, transfer_fails
+from test_hub_timeouts import FIX, stalled_model, transfer_fails
 from test_hub_unreachable_records import at
 
 from bimotion import hub
@@ -27,6 +29,12 @@ def _encoder():
     from bimotion.probe.features import EncoderFeatures
 
     return EncoderFeatures("me/ser")
+
+
+def _predictor():
+    from bimotion.predict.model import load_predictor
+
+    return load_predictor("me/ser", progress=False)
 
 
 LOADS = {"fine-tuning's base model": _build, "the probe's encoder": _encoder}
@@ -54,3 +62,30 @@ def test_a_hub_model_the_hub_refuses_is_one_line_saying_so_and_how_to_log_in(loa
     assert said.endswith(
         "; log in with `hf auth login` or set HF_TOKEN to a token with access, or pass a local folder of me/ser"
     ), said
+
+
+@pytest.mark.usefixtures("slept")
+@pytest.mark.parametrize("load", [*LOADS.values(), _predictor], ids=[*LOADS, "bimotion predict's model"])
+def test_a_hub_that_never_says_which_commit_a_model_is_is_waited_for_once(load, monkeypatch):
+    """The Hub answers the model's look-up and never its information (``GET /api/models/me/ser``, the commit of its
+    revision): transformers asked it 3 times in a model's load, 2 in the base model's, each waited for (3 min with
+    the default 60 s), then waited for each of the files, and the error named HF_HUB_DOWNLOAD_TIMEOUT alone; it is
+    asked once, within BIMOTION_HUB_TIMEOUT_S, and no file after it; the error names that setting."""
+    from bimotion.predict.audio import PredictError
+
+    asked: list[str] = []
+    start = time.monotonic()
+    said, gets, endpoint = transfer_fails(
+        monkeypatch, lambda conn, n: None, load, PredictError if load is _predictor else HubError,
+        resolved=False, asked=asked,
+    )  # fmt: skip
+    took = time.monotonic() - start
+    assert said == (
+        f"cannot load model me/ser: no such folder here, and the Hub at {endpoint} did not answer: it sent nothing for "
+        f"1 s after the request (ReadTimeout); not in the local cache: {FIX.format(t=1)}, set HF_HUB_OFFLINE=1 to read "
+        "only the local cache, or pass a local folder of me/ser"
+    ), said
+    assert [line.split("?")[0] for line in asked if line.startswith("GET ")] == [
+        "GET /api/models/me/ser" + ("/revision/main HTTP/1.1" if load is _build else " HTTP/1.1")
+    ], asked
+    assert not gets and took < 30, (gets, took)

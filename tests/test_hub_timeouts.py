@@ -170,15 +170,19 @@ def test_a_downloads_look_up_that_times_out_names_hf_hub_etag_timeout(silent):  
     assert len(heads(asked)) == 1, asked
 
 
-def transfer_fails(monkeypatch, answer_get, fetch=None, error=HubUnreachableError) -> tuple[str, list[str], str]:
+def transfer_fails(
+    monkeypatch, answer_get, fetch=None, error=HubUnreachableError, *, resolved=True, asked=None
+) -> tuple[str, list[str], str]:
     """The ``error`` of ``fetch()`` (``hub_file("me/ser", "train_manifest.txt")``), the GETs of files, and the endpoint
     of a stand-in Hub answering every look-up (HEAD: a file of 5 bytes) on a connection kept alive and each GET of a
-    file as ``answer_get(conn, its number from 1)`` does (sending nothing: never answered), any other request never,
-    with HF_HUB_DOWNLOAD_TIMEOUT=1 (and BIMOTION_HUB_TIMEOUT_S=1, for the others)."""
+    file as ``answer_get(conn, its number from 1)`` does (sending nothing: never answered), the model me/ser's
+    information (its commit, which a model's load asks first: ``bimotion.hub_models.model_kwargs``), any other
+    request never, with HF_HUB_DOWNLOAD_TIMEOUT=1 (and BIMOTION_HUB_TIMEOUT_S=1, for the others).  ``resolved=False``:
+    the model's information never answered either; ``asked``: the list every request line is appended to."""
     monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "1")
     monkeypatch.setattr(hub, "_silent", {})
     monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 1)
-    asked: list[str] = []
+    asked = [] if asked is None else asked
 
     def serve(conn):
         try:
@@ -187,6 +191,10 @@ def transfer_fails(monkeypatch, answer_get, fetch=None, error=HubUnreachableErro
                 while b"\r\n\r\n" not in head:
                     head += conn.recv(65536) or b"\r\n\r\n"
                 asked.append(head.split(b"\r\n", 1)[0].decode())
+                if resolved and asked[-1].startswith("GET /api/models/me/ser"):
+                    info = b'{"id": "me/ser", "sha": "%s"}' % (b"0" * 40)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(info), info))
+                    continue
                 if not asked[-1].startswith("HEAD "):
                     if _a_file(asked[-1]):
                         answer_get(conn, len([line for line in asked if _a_file(line)]))

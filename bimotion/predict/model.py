@@ -111,15 +111,15 @@ def load_predictor(
     bars (transformers' weight-loading bar is never shown).  Raises :class:`PredictError` with one line."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from bimotion.hub import download_kwargs
-    from bimotion.hub_models import LOAD_ERRORS, load_failure
+    from bimotion.hub_models import LOAD_ERRORS, load_failure, model_kwargs
+    from bimotion.hub_timeouts import TimeoutSettingError
     from bimotion.training.model import whole_weights
 
     source = str(model)
     check_source(source)
-    kwargs = download_kwargs(source)
     net = None
     try:
+        kwargs = model_kwargs(source)  # a Hub id's revision asked once (transformers asks 3 times, each waited for)
         with transformers_bars(progress):
             with whole_weights(source, **kwargs):  # a weight file cut short: named (DamagedFileError, exit 2)
                 net, loading = AutoModelForAudioClassification.from_pretrained(
@@ -127,6 +127,8 @@ def load_predictor(
                 )
             feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except LOAD_ERRORS as err:
+        if isinstance(err, TimeoutSettingError):  # BIMOTION_HUB_TIMEOUT_S mistyped: its own one line
+            raise
         folder = Path(os.path.expanduser(source))
         if folder.is_dir():
             if net is not None and not (folder / "preprocessor_config.json").is_file():  # a folder copied in part

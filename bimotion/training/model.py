@@ -93,8 +93,8 @@ def build_model(
     from bimotion.console import transformers_bars
     from bimotion.hub_models import hub_model
 
-    with hub_model(model_name_or_path) as hub_kwargs:  # the Hub's failure: a HubError in bimotion.hub's words
-        kwargs = {"revision": revision, "cache_dir": cache_dir, **hub_kwargs}
+    with hub_model(model_name_or_path, revision, cache_dir) as hub_kwargs:  # the Hub's failure: a HubError
+        kwargs = {"revision": revision, "cache_dir": cache_dir, **hub_kwargs}  # a Hub id's revision: resolved once
         config = AutoConfig.from_pretrained(
             model_name_or_path,
             **label_config(),
