@@ -89,3 +89,25 @@ def test_a_hub_that_never_says_which_commit_a_model_is_is_waited_for_once(load, 
         "GET /api/models/me/ser" + ("/revision/main HTTP/1.1" if load is _build else " HTTP/1.1")
     ], asked
     assert not gets and took < 30, (gets, took)
+
+
+@pytest.mark.usefixtures("slept")
+def test_the_probe_recipe_says_a_refused_encoder_in_one_line(tmp_path, capsys, monkeypatch):
+    """``recipes/probe.py --features OWNER/NAME`` that the Hub refuses: one ``error:`` line, exit 1, no traceback."""
+    from conftest import load_recipe
+
+    from bimotion.training import testing
+
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    data = testing.write_prepared(tmp_path / "data", shards=[("csed", "zho_eld")], sizes={"train": 4, "test": 2})
+    monkeypatch.setattr(hub, "_silent", {})
+    with local_hubs({"refusing": 403}) as urls:
+        at(monkeypatch, urls["refusing"])
+        argv = ["--bimotion", str(data), "--train_configs", "zho_eld", "--output_dir", str(tmp_path / "probe")]
+        code = load_recipe("probe").main([*argv, "--features", "me/ser"])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert code == 1 and "Traceback" not in err and len(errors) == 1, err
+    assert errors[0].startswith(
+        f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, "
+    ), errors
