@@ -121,6 +121,8 @@ def language_hint(given: str) -> str:
         )
     if found := _meant(text):
         code, kind = found
+        if hint := group_code_hint(code):  # 'Mandarin Chinese', cmn-CN: cmn, which rows may not be written as
+            return f"{hint} ({text!r} is {kind})"
         return f"write {code!r}, the ISO 639-3 code of {LANGUAGE_NAMES[code]} ({text!r} is {kind})"
     if re.fullmatch(r"[a-z]{3}", text.lower()):
         return (

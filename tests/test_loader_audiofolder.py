@@ -939,6 +939,19 @@ def test_mandarin_written_cmn_is_an_error_naming_zho_the_code_of_bimotions_manda
     assert "as 'cmn' its rows would be a group of their own (cmn_eld, cmn_adu)" in err.value.hint, err.value.hint
 
 
+@pytest.mark.parametrize("given", ["Mandarin Chinese", "cmn-Hans", "cmn-CN"])
+def test_a_name_or_tag_of_mandarin_is_told_to_write_zho_not_the_refused_cmn(tmp_path, root, given):
+    """'Mandarin Chinese' (ISO 639-3's name of cmn) and a cmn locale tag were told to "write 'cmn'", the code
+    the next run then refused as not bimotion's groups' ('write 'zho''): a fix that was no fix."""
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: rows[0].update(language=given))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 2: language .* is not an ISO 639-3 code") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "bad_language"
+    assert err.value.hint.startswith("write 'zho', the code bimotion's groups give Mandarin"), err.value.hint
+    assert "write 'cmn'" not in err.value.hint, err.value.hint
+
+
 def test_an_empty_language_cell_is_reported_as_missing_not_as_a_bad_code(tmp_path, root):
     """An empty cell was "language '' is not an ISO 639-3 code", hinting at "lower-case letters" though
     'YUE' is read as 'yue': it now says no language is given on that line, and what to write."""
