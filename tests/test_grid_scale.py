@@ -234,22 +234,21 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
     )
 
 
-def test_a_launch_reuses_the_probes_one_process_trained(data_dirs, tmp_path, monkeypatch):
-    """A probe (``backend: probe``, as any trainer of the grid's own) is trained by the main process alone, its
-    batch the same in a launch of any size: a launch of 2 on a probe folder one process trained was refused as if
-    its models would mix two batches ('each process trains per_device_train_batch_size clips a step').  It
-    reuses them, with the same numbers."""
+def _small_probe_config() -> dict:
+    """The shipped probe config, made small: one seed, zho_eld alone, a small head trained 3 epochs."""
     from bimotion.grid import load_config, shipped_config
-    from bimotion.grid.claims import Ranks
 
     shipped = load_config(shipped_config("probe"))
     training = {**shipped.training, "hidden_size": 24, "num_train_epochs": 3}
-    config = {**shipped.__dict__, "seeds": [0], "bootstrap_samples": 20, "tables": [], "projections": [],
-              "mixtures": ["zho_eld"], "extra_tests": ["zho_eld"], "training": training}  # fmt: skip
-    out = tmp_path / "out"
-    first = run_grid(config, data_dirs, out, log=None)
+    return {**shipped.__dict__, "seeds": [0], "bootstrap_samples": 20, "tables": [], "projections": [],
+            "mixtures": ["zho_eld"], "extra_tests": ["zho_eld"], "training": training}  # fmt: skip
 
-    class MainOfTwo(Ranks):  # rank 0 of a launch of 2, the other process agreeing with it
+
+def _main_of_two():
+    """Rank 0 of a launch of 2 (:class:`bimotion.grid.claims.Ranks`), the other process agreeing with it."""
+    from bimotion.grid.claims import Ranks
+
+    class MainOfTwo(Ranks):
         def barrier(self) -> None:
             pass
 
@@ -259,11 +258,52 @@ def test_a_launch_reuses_the_probes_one_process_trained(data_dirs, tmp_path, mon
         def broadcast(self, value):
             return value
 
-    monkeypatch.setattr(Ranks, "current", classmethod(lambda cls: MainOfTwo(0, 2)))
+    return MainOfTwo(0, 2)
+
+
+def test_a_launch_reuses_the_probes_one_process_trained(data_dirs, tmp_path, monkeypatch):
+    """A probe (``backend: probe``, as any trainer of the grid's own) is trained by the main process alone, its
+    batch the same in a launch of any size: a launch of 2 on a probe folder one process trained was refused as if
+    its models would mix two batches ('each process trains per_device_train_batch_size clips a step').  It
+    reuses them, with the same numbers."""
+    from bimotion.grid.claims import Ranks
+
+    config = _small_probe_config()
+    out = tmp_path / "out"
+    first = run_grid(config, data_dirs, out, log=None)
+    monkeypatch.setattr(Ranks, "current", classmethod(lambda cls: _main_of_two()))
     said: list[str] = []
     again = run_grid(config, data_dirs, out, log=said.append)
     assert not [line for line in said if "[grid] training" in line], said  # the probe one process trained, reused
     assert again.matrix == first.matrix
+
+
+def test_probes_a_launch_trained_before_their_count_was_left_out_are_reused_by_a_launch_or_one_process(
+    data_dirs, tmp_path, monkeypatch
+):
+    """Before 27f83a4 a probe folder a launch of 2 trained recorded "processes_training_each_model": 2 in its
+    plan.json; a probe now records none, so the same launch on it was refused ('holds models each trained by a
+    launch of 2 processes, and this worker is one process ... (accelerate launch --num_processes 2 recipes/grid.py
+    ...)', the command it was), and one process too: the folder was reused by no run.  A probe's count is not
+    compared: both reuse it, with the same numbers."""
+    import json
+
+    from bimotion.grid.claims import Ranks
+    from bimotion.grid.settings import LAUNCH
+
+    config = _small_probe_config()
+    out = tmp_path / "out"
+    first = run_grid(config, data_dirs, out, log=None)
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    plan["settings"]["training"][LAUNCH] = 2  # as a launch of 2 recorded it before
+    (out / "plan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
+
+    for ranks in (_main_of_two(), Ranks(0, 1)):
+        monkeypatch.setattr(Ranks, "current", classmethod(lambda cls, ranks=ranks: ranks))
+        said: list[str] = []
+        again = run_grid(config, data_dirs, out, log=said.append)
+        assert not [line for line in said if "[grid] training" in line], said  # reused, by either
+        assert again.matrix == first.matrix
 
 
 @pytest.mark.slow

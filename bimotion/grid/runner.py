@@ -325,16 +325,16 @@ class Grid:
         from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, stopping_before, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
-        check_settings(self.out, settings, self.runs_as)
+        own = self.trainer is not train_model  # registered in __init__, before the plan; trains on one process
+        check_settings(self.out, settings, self.runs_as, launch_counts=not own)
         # fail now, not after hours of training the first models: the config, and the data its models, test sets
         # and figures read; a trainer of its own (the probe's) checks its base model and training arguments
-        own = self.trainer is not train_model  # registered in __init__, before the plan
         check_inputs(self.config, self.sources, self.out, own_trainer=own, plan=self.plan, registered=True)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_plan(
-                self.out, settings, self.plan.to_json(), self.runs_as
-            )  # exclusive: another worker's since, checked
+            write_plan(  # exclusive: another worker's since, checked
+                self.out, settings, self.plan.to_json(), self.runs_as, launch_counts=not own
+            )
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)

@@ -72,11 +72,13 @@ RUN_AS = {
 }
 
 
-def check_settings(out: Path, settings: dict, runs_as: str = "grid") -> None:
+def check_settings(out: Path, settings: dict, runs_as: str = "grid", *, launch_counts: bool = True) -> None:
     """Refuse to mix models trained on other data or with other arguments (``settings``, from
     :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
     that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes).
-    ``runs_as``: the command of this run (:data:`RUN_AS`), which a refusal's fix names."""
+    ``runs_as``: the command of this run (:data:`RUN_AS`), which a refusal's fix names.  ``launch_counts``: False
+    for a trainer of the main process alone (a probe), whose folder an earlier bimotion recorded a launch's count
+    in: that count is not compared."""
     try:  # a folder in its place (a user's mkdir, a sync tool's), damaged, unreadable: one error line, the fix
         plan = read_plan(
             out / GRID_PLAN, "the grid cannot tell whether the models there were trained with this run's settings"
@@ -86,6 +88,8 @@ def check_settings(out: Path, settings: dict, runs_as: str = "grid") -> None:
         return
     before = plan.get("settings")
     now = json.loads(json.dumps(settings))
+    if before is not None and not launch_counts:
+        before, now = _without_launch(before), _without_launch(now)
     if before is not None and before != now:
         if _without_launch(before) == _without_launch(now):  # only the launch differs: the fix is the launch
             raise SettingsMismatch(_other_launch(out, before, now, runs_as))
@@ -95,7 +99,7 @@ def check_settings(out: Path, settings: dict, runs_as: str = "grid") -> None:
         )
 
 
-def write_plan(out: Path, settings: dict, plan: dict, runs_as: str = "grid") -> None:
+def write_plan(out: Path, settings: dict, plan: dict, runs_as: str = "grid", *, launch_counts: bool = True) -> None:
     """``out``'s ``plan.json``: ``settings`` (:func:`check_settings` passed them) and ``plan``.  A new one is created
     whole and exclusively: of two workers with other settings that both found none, the second is refused as a
     mismatching plan is (:class:`SettingsMismatch`), not its plan written over the first's; one there (an earlier
@@ -108,7 +112,9 @@ def write_plan(out: Path, settings: dict, plan: dict, runs_as: str = "grid") -> 
         except FileExistsError as err:
             if path.is_dir() and not path.is_symlink():  # a folder made there since check_settings looked
                 raise IsADirectoryError(err.errno, "a folder in the plan's place", str(path)) from err
-            check_settings(out, settings, runs_as)  # another worker's plan, written since this one's check
+            check_settings(
+                out, settings, runs_as, launch_counts=launch_counts
+            )  # another worker's plan, written since this one's check
             write_text_atomic(path, text)
 
 
