@@ -41,6 +41,15 @@ def test_a_launch_of_two_processes_that_accelerate_runs_as_one_is_refused_with_t
     assert "not-there" not in run.stderr.split("Traceback")[0]
 
 
+@pytest.mark.parametrize("flags", [["--num-processes=2"], ["--num-processes", "2"]], ids=["equals", "spaced"])
+def test_a_count_given_in_accelerates_hyphen_spelling_is_named(tmp_path, flags):
+    """accelerate takes --num-processes as --num_processes (its help: "with either hyphens or underscores"); the
+    refusal read the count from --num_processes alone, so it said 'not N' and '--num_processes N ...'."""
+    run = _launch(tmp_path, "--cpu", *flags, "--main_process_port", str(free_port()))
+    assert run.returncode != 0
+    assert "in one process, not 2: " in run.stderr and "--multi_gpu --num_processes 2 " in run.stderr, run.stderr
+
+
 @pytest.mark.parametrize("exported", [False, True], ids=["alone", "users-master-port"])
 def test_a_launch_of_one_cpu_process_goes_on(tmp_path, exported):
     """One process asked (``--cpu``), also where the user's environment holds a MASTER_PORT of its own."""

@@ -65,7 +65,7 @@ def lone_launch() -> str | None:
     launcher = _process_environment(os.getppid())
     if launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
         return None  # the user's MASTER_PORT, as the one process accelerate started inherited it
-    count = _flag_value(_process_arguments(os.getppid()), "--num_processes") or "N"
+    count = _flag_value(_process_arguments(os.getppid()), ("--num_processes", "--num-processes")) or "N"
     script = sys.argv[0]
     return (
         f"accelerate launch started {script} in one process, not {count}: with --cpu (or with no GPU here) "
@@ -93,14 +93,16 @@ def _process_arguments(pid: int) -> list[str]:
         return []
 
 
-def _flag_value(argv: list[str], flag: str) -> str | None:
-    """The value ``argv`` gives ``flag`` (``--flag V`` or ``--flag=V``), its last; None where none."""
+def _flag_value(argv: list[str], flags: tuple[str, ...]) -> str | None:
+    """The value ``argv`` gives a flag of ``flags``, its spellings (``--flag V`` or ``--flag=V``), its last; None
+    where none."""
     value = None
     for k, arg in enumerate(argv):
-        if arg == flag and k + 1 < len(argv):
+        name, equals, given = arg.partition("=")
+        if arg in flags and k + 1 < len(argv):
             value = argv[k + 1]
-        elif arg.startswith(flag + "="):
-            value = arg.split("=", 1)[1]
+        elif equals and name in flags:
+            value = given
     return value
 
 
