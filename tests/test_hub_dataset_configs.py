@@ -118,3 +118,28 @@ def test_a_hub_dataset_where_the_hub_does_not_answer_loads_from_the_cache_at_onc
         "the network or proxy, set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of my-lab/none"
     ), failed.value
     assert retried(caplog) == [] and not datasets.config.HF_HUB_OFFLINE  # datasets online again once done
+
+
+def test_a_local_folder_in_the_hubs_layout_is_read_without_asking_the_hub(tmp_path, monkeypatch):
+    """A dataset folder in the Hub's layout (``hf download ... --local-dir ds``, configs in README.md), given by a
+    relative path (``--bimotion ds``), is no Hub id: load_source asked the Hub for the card of a dataset "ds"
+    (1.9 s here without network, HF_HUB_ETAG_TIMEOUT where a firewall drops packets, and the Hub then remembered
+    as not answering); it reads the folder, asking nothing, as before."""
+    import datasets
+    from conftest import local_hubs
+    from test_hub_unreachable_records import at
+
+    from bimotion import hub
+    from bimotion.data.reading import load_source
+
+    (tmp_path / "ds" / "zho_eld").mkdir(parents=True)
+    datasets.Dataset.from_dict({"x": [1, 2, 3]}).to_parquet(tmp_path / "ds" / "zho_eld" / "train-00000.parquet")
+    card = "---\nconfigs:\n- config_name: zho_eld\n  data_files:\n  - split: train\n    path: zho_eld/train-*\n---\n"
+    (tmp_path / "ds" / "README.md").write_text(card, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hub, "_silent", {})
+    asked: list[str] = []
+    with local_hubs({"hub": 404}, asked) as urls:
+        at(monkeypatch, urls["hub"])
+        assert load_source("ds", "zho_eld", "train")["x"] == [1, 2, 3]
+    assert asked == []  # before: ['/datasets/ds/resolve/main/README.md']

@@ -232,7 +232,8 @@ def load_source(
     source: str | os.PathLike, config: str, split: str | None = None, *, cache_dir: str | os.PathLike | None = None
 ):
     """:func:`load` for a local prepared folder, else ``datasets.load_dataset`` of a Hub dataset id (``cache_dir``
-    then used as it is).  Its card, which ``datasets`` reads first, is asked for once through
+    then used as it is; a local folder in the Hub's layout, no Hub id (:func:`bimotion.hub.is_hub_id`), read as it is,
+    the Hub not asked).  Its card, which ``datasets`` reads first, is asked for once through
     :func:`bimotion.hub.hub_file`; where the Hub did not answer, stalled or refused (or ``HF_HUB_OFFLINE``), only
     ``datasets``' cache is read, at once, instead of its retries.  A Hub dataset that could not be read so is a
     :class:`~bimotion.hub.HubUnreachableError` worded by :func:`bimotion.hub.fetch_failure`, as every Hub failure
@@ -246,6 +247,8 @@ def load_source(
 
     bounded()  # the Hub's listings datasets asks for set no timeout: one that never answers ends the load
     name, what = str(source), f"config {config} of the dataset {source}"
+    if not hub.is_hub_id(name):  # a local folder in the Hub's layout (not prepared): read, nothing asked of the Hub
+        return datasets.load_dataset(name, config, split=split, cache_dir=cache_dir and str(cache_dir))
     try:
         hub.hub_file(name, layout.CARD_FILE, repo_type="dataset")
         # read from the Hub's cache alone where it did not answer: datasets then reads its own alone too
