@@ -58,3 +58,17 @@ def test_a_launch_of_one_cpu_process_goes_on(tmp_path, exported):
     assert run.returncode != 0
     assert f"train.py: error: --bimotion {tmp_path / 'not-there'}: no such folder" in run.stderr, run.stderr[-3000:]
     assert "in one process, not" not in run.stderr
+
+
+def test_a_recipe_run_by_python_with_accelerates_variables_set_goes_on(tmp_path):
+    """``ACCELERATE_USE_CPU=1 MASTER_ADDR=... MASTER_PORT=... python recipes/train.py ...`` (a job script's exports:
+    a shell's own /proc environ does not hold them) is one process no launcher started: it was refused as 'accelerate
+    launch started recipes/train.py in one process, not N'.  Only a process accelerate launched is refused."""
+    env = {"ACCELERATE_USE_CPU": "true", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
+    argv = ["--bimotion", str(tmp_path / "not-there"), "--train_configs", "zho_eld", "--output_dir", str(tmp_path)]
+    run = subprocess.run(
+        [sys.executable, str(TRAIN), *argv], env=subprocess_env(**env), capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode != 0
+    assert f"train.py: error: --bimotion {tmp_path / 'not-there'}: no such folder" in run.stderr, run.stderr[-3000:]
+    assert "in one process, not" not in run.stderr

@@ -49,6 +49,13 @@ def cpu_only_distributed() -> bool:
 
 # set by a launcher that starts several processes (torchrun, accelerate's --multi_gpu; mpirun)
 WORLD_SIZE_NAMES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+# accelerate's launcher as its process's command line names it: `accelerate launch`, `python -m accelerate.commands.launch`
+ACCELERATE_LAUNCHERS = (
+    "accelerate",
+    "accelerate-launch",
+    "accelerate.commands.launch",
+    "accelerate.commands.accelerate_cli",
+)
 
 
 def lone_launch() -> str | None:
@@ -58,14 +65,18 @@ def lone_launch() -> str | None:
     ``mpirun``, ``--mpirun_hostfile``), setting ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines),
     ``MASTER_ADDR``/``MASTER_PORT`` but no ``WORLD_SIZE``: the process trained alone, N times the work of each of
     N, and with another global batch.  A ``MASTER_PORT`` the launcher's own environment held (Linux: ``/proc``)
-    is the user's, not a sign of N > 1."""
+    is the user's, not a sign of N > 1; a process whose parent is not accelerate's launcher (``python`` run with
+    those variables exported, or a parent that cannot be read) is not refused."""
     env = os.environ
     if "ACCELERATE_USE_CPU" not in env or "MASTER_PORT" not in env or any(name in env for name in WORLD_SIZE_NAMES):
+        return None
+    arguments = _process_arguments(os.getppid())
+    if not any(Path(arg).name in ACCELERATE_LAUNCHERS for arg in arguments[:3]):  # a job script's python, say
         return None
     launcher = _process_environment(os.getppid())
     if launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
         return None  # the user's MASTER_PORT, as the one process accelerate started inherited it
-    count = _flag_value(_process_arguments(os.getppid()), ("--num_processes", "--num-processes")) or "N"
+    count = _flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
     script = sys.argv[0]
     return (
         f"accelerate launch started {script} in one process, not {count}: with --cpu (or with no GPU here) "
