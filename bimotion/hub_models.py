@@ -1,7 +1,7 @@
 """A model that may come from the Hub, loaded by ``from_pretrained``: what every load of it takes
 (:func:`model_kwargs`: its revision asked of the Hub once), the one wording of a Hub id's load that failed
-(:func:`load_failure`: ``bimotion predict``'s, fine-tuning's base model, the probe's encoder), and the one way
-training and the probe load one (:func:`hub_model`: a failure a :class:`~bimotion.hub.HubError` in those words, not
+(:func:`load_failure`: ``bimotion predict``'s, fine-tuning's base model, the probe's encoder, a fine-tuned model
+scored), and the one way training, the probe and scoring load one (:func:`hub_model`: a failure a :class:`~bimotion.hub.HubError` in those words, not
 transformers' words in a traceback).
 
 transformers asks the Hub which commit a Hub id's revision is (``GET /api/models/ID``, ``resolve_revision``) at each

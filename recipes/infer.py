@@ -27,6 +27,7 @@ if __name__ == "__main__":  # without the extras: one line naming them (exit 2),
 from transformers import HfArgumentParser
 
 from bimotion.data.layout import output_error
+from bimotion.hub import HubError
 from bimotion.registry import SPLITS
 from bimotion.training.args import check_classifier, check_model, check_positive
 from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows
@@ -199,6 +200,9 @@ def main(argv=None) -> int:
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
         error_once(err)  # every process of a launch meets it (on_every_process): said once, by the main process
         return 2
+    except HubError as err:  # the model's load from the Hub (bimotion.hub_models), by every process: said once
+        error_once(err)
+        return 1
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "infer.py")
     if training_args.process_index == 0:

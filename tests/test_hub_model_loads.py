@@ -1,5 +1,6 @@
-"""Fine-tuning's base model (``recipes/train.py --model_name_or_path OWNER/NAME``: ``build_model``) and the probe's
-encoder (``recipes/probe.py --features OWNER/NAME``: ``EncoderFeatures``) loaded from a Hub that stalled or refused
+"""Fine-tuning's base model (``recipes/train.py --model_name_or_path OWNER/NAME``: ``build_model``), the probe's
+encoder (``recipes/probe.py --features OWNER/NAME``: ``EncoderFeatures``) and a fine-tuned model scored
+(``recipes/infer.py --model OWNER/NAME``, the grid: ``load_classifier``) loaded from a Hub that stalled or refused
 ended in a traceback of transformers' words ("OSError: Can't load the configuration of 'me/ser'. If you were trying to
 load it from 'https://huggingface.co/models', ...", "We couldn't connect to ..."), naming no setting and no fix; they
 are now one line, in the words ``bimotion predict`` says them (:mod:`bimotion.hub_models`).  Stand-in Hubs on this
@@ -31,13 +32,19 @@ def _encoder():
     return EncoderFeatures("me/ser")
 
 
+def _classifier():
+    from bimotion.training.model import load_classifier
+
+    return load_classifier("me/ser")
+
+
 def _predictor():
     from bimotion.predict.model import load_predictor
 
     return load_predictor("me/ser", progress=False)
 
 
-LOADS = {"fine-tuning's base model": _build, "the probe's encoder": _encoder}
+LOADS = {"fine-tuning's base model": _build, "the probe's encoder": _encoder, "a fine-tuned model scored": _classifier}
 
 
 @pytest.mark.usefixtures("slept")
@@ -91,9 +98,18 @@ def test_a_hub_that_never_says_which_commit_a_model_is_is_waited_for_once(load, 
     assert not gets and took < 30, (gets, took)
 
 
+RECIPES = {  # a recipe given the Hub model me/ser: its arguments beside those naming the prepared folder DATA, OUT
+    "probe": ["--train_configs", "zho_eld", "--features", "me/ser"],
+    "infer": ["--model", "me/ser", "--use_cpu"],
+}
+
+
 @pytest.mark.usefixtures("slept")
-def test_the_probe_recipe_says_a_refused_encoder_in_one_line(tmp_path, capsys, monkeypatch):
-    """``recipes/probe.py --features OWNER/NAME`` that the Hub refuses: one ``error:`` line, exit 1, no traceback."""
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_a_recipe_says_a_refused_model_in_one_line(recipe, tmp_path, capsys, monkeypatch):
+    """``recipes/probe.py --features OWNER/NAME`` and ``recipes/infer.py --model OWNER/NAME`` that the Hub refuses:
+    one ``error:`` line, exit 1, no traceback (infer.py's was transformers' OSError, "We couldn't connect to ...",
+    in a traceback)."""
     from conftest import load_recipe
 
     from bimotion.training import testing
@@ -103,8 +119,8 @@ def test_the_probe_recipe_says_a_refused_encoder_in_one_line(tmp_path, capsys, m
     monkeypatch.setattr(hub, "_silent", {})
     with local_hubs({"refusing": 403}) as urls:
         at(monkeypatch, urls["refusing"])
-        argv = ["--bimotion", str(data), "--train_configs", "zho_eld", "--output_dir", str(tmp_path / "probe")]
-        code = load_recipe("probe").main([*argv, "--features", "me/ser"])
+        argv = ["--bimotion", str(data), "--output_dir", str(tmp_path / "out")]
+        code = load_recipe(recipe).main([*argv, *RECIPES[recipe]])
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert code == 1 and "Traceback" not in err and len(errors) == 1, err

@@ -130,19 +130,24 @@ def leaves_parameters_unused(model) -> bool:
 
 
 def load_classifier(model_name_or_path: str, **kwargs):
-    """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model."""
+    """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model (a ValueError,
+    :func:`not_a_classifier`); a Hub id's load that fails is a :class:`~bimotion.hub.HubError` of one line, its
+    revision asked of the Hub once (:func:`bimotion.hub_models.hub_model`, as :func:`build_model`'s)."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     from bimotion.console import transformers_bars
-    from bimotion.hub import download_kwargs
+    from bimotion.hub_models import hub_model
 
-    kwargs = {**download_kwargs(model_name_or_path), **kwargs}
-    with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):  # as build_model's
-        model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
-    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    if error := not_a_classifier(model_name_or_path, labels):
+    with hub_model(model_name_or_path, kwargs.get("revision"), kwargs.get("cache_dir")) as hub_kwargs:
+        kwargs = {**kwargs, **hub_kwargs}  # a Hub id's revision: resolved once
+        with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):  # as build_model's
+            model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        error = not_a_classifier(model_name_or_path, labels)  # raised below: no Hub failure
+        feature_extractor = None if error else AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
+    if error:
         raise ValueError(error)
-    return model, AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
+    return model, feature_extractor
 
 
 def not_a_classifier(model_name_or_path: str, labels: list[str]) -> str | None:
