@@ -608,3 +608,27 @@ def demo_refuses(path: Path, said: str, tmp_path: Path, capsys) -> None:
     line = f"error: --config {path}: {said.removeprefix(f'grid config {path}').removeprefix(':').strip()}"
     assert printed.out == "" and printed.err.splitlines() == [line] and line.count(str(path)) == 1, printed
     assert not (tmp_path / "demo").exists()
+
+
+class StoppedByTheLauncher(BaseException):
+    """A launch's other process stopped by its launcher (the main process said the error and exited non-zero)."""
+
+
+@pytest.fixture
+def other_process(monkeypatch) -> None:
+    """This process as a launch's process 1 of several (``accelerate launch --num_processes N``): an error every
+    process meets, said once (``parsing.error_once``), is the main process's to say; this one waits for the launcher
+    to stop it (``parsing.MAIN_SAYS_S``), which it does then: :class:`StoppedByTheLauncher`, raised by that wait."""
+    import time
+
+    from bimotion.training import parsing
+
+    sleep = time.sleep  # the fixtures' before this one (test_hub_asked_once.slept) kept
+
+    def waited(seconds):
+        if seconds == parsing.MAIN_SAYS_S:
+            raise StoppedByTheLauncher
+        sleep(seconds)
+
+    monkeypatch.setattr(parsing, "on_main_process", lambda: False)
+    monkeypatch.setattr(time, "sleep", waited)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import StoppedByTheLauncher
 from scipy.stats import t as student_t
 
 from bimotion.advise import group_name
@@ -269,12 +270,9 @@ def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice
         main([*argv[:-5], "--seeds", "0", "--output", str(copy)])
 
 
-def test_advise_beside_a_worker_holding_a_unit_predicts_none_of_its_files(probe_advice, tmp_path, capsys, monkeypatch):
-    """Advise read its numbers with the grid's predict-if-missing (Grid.predictions), without the unit's claim: a
-    prediction file gone (or to be predicted again in this machine's dtype) after its grid wrote the tables, while
-    another worker held that unit and was predicting it, was predicted here too, the two writing one file at
-    once, and the advice written from it. Now advise reads the predictions as the tables do (predicting none):
-    one error line naming the file and the worker holding it, exit 1, the file and the advice not written."""
+def _a_unit_taken_after_the_tables(probe_advice, tmp_path, monkeypatch) -> tuple[list[str], Path, Path, list]:
+    """A copy of the advice's folder in which, once its grid wrote the tables, another worker claims a unit and its
+    prediction file is gone: the advise command line on it, the folder, that file and the claim held (to release)."""
     from bimotion.grid.claims import Claims
     from bimotion.grid.runner import Grid
 
@@ -292,9 +290,19 @@ def test_advise_beside_a_worker_holding_a_unit_predicts_none_of_its_files(probe_
         return result
 
     monkeypatch.setattr(Grid, "run", run_then_another_worker_takes_a_unit)
+    return [*argv[:-5], "--seeds", "0", "--output", str(copy)], copy, path, held
+
+
+def test_advise_beside_a_worker_holding_a_unit_predicts_none_of_its_files(probe_advice, tmp_path, capsys, monkeypatch):
+    """Advise read its numbers with the grid's predict-if-missing (Grid.predictions), without the unit's claim: a
+    prediction file gone (or to be predicted again in this machine's dtype) after its grid wrote the tables, while
+    another worker held that unit and was predicting it, was predicted here too, the two writing one file at
+    once, and the advice written from it. Now advise reads the predictions as the tables do (predicting none):
+    one error line naming the file and the worker holding it, exit 1, the file and the advice not written."""
+    argv, copy, path, held = _a_unit_taken_after_the_tables(probe_advice, tmp_path, monkeypatch)
     capsys.readouterr()
     try:
-        assert main([*argv[:-5], "--seeds", "0", "--output", str(copy)]) == 1
+        assert main(argv) == 1
     finally:
         held[0].release()
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
@@ -303,6 +311,24 @@ def test_advise_beside_a_worker_holding_a_unit_predicts_none_of_its_files(probe_
     ), errors
     assert "rerun this command once that worker is done" in errors[0], errors
     assert not path.exists() and not (copy / "advice.md").exists()
+
+
+def test_advice_not_collected_is_said_by_the_main_process_of_a_launch_alone(
+    probe_advice, tmp_path, capsys, monkeypatch, other_process
+):
+    """`accelerate launch --num_processes 2 -m bimotion advise` whose advice could not be read from its grid (a
+    unit's file to predict again) printed that error on every process, once each, where the launch's other errors
+    are said once (test_an_error_every_process_of_a_launched_advise_meets_is_said_once).  Another process of the
+    launch now leaves it to the main process, saying nothing until the launcher stops it."""
+    argv, copy, path, held = _a_unit_taken_after_the_tables(probe_advice, tmp_path, monkeypatch)
+    capsys.readouterr()
+    try:
+        with pytest.raises(StoppedByTheLauncher):
+            main(argv)
+    finally:
+        held[0].release()
+    assert not [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert not (copy / "advice.md").exists()
 
 
 def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):

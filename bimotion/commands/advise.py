@@ -112,8 +112,8 @@ def run(args) -> int:
     except SettingsMismatch as err:  # checked before anything trains, by every process of a launch: said once
         error_once(err)
         return 2
-    except AdviceNotCollected as err:  # a unit's file to predict again: its claim's worker's (or a rerun's)
-        print(f"error: {err}", file=sys.stderr)
+    except AdviceNotCollected as err:  # a unit's file to predict again: its claim's worker's (or a rerun's); every
+        error_once(err)  # process of a launch reads it: said once
         return 1
     if advice is None:  # another process of the launch writes the advice
         if not on_main_process():
