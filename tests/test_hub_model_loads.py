@@ -127,3 +127,42 @@ def test_a_recipe_says_a_refused_model_in_one_line(recipe, tmp_path, capsys, mon
     assert errors[0].startswith(
         f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, "
     ), errors
+
+
+def _train_me_ser(tmp_path):
+    """``train_and_report`` of a run fine-tuning the base model me/ser: its exit code."""
+    from bimotion.training import testing
+    from bimotion.training.run import train_and_report
+    from bimotion.training.spec import TrainSpec
+
+    data = testing.write_prepared(
+        tmp_path / "data", shards=[("csed", "zho_eld")], sizes={"train": 4, "validation": 2, "test": 2}
+    )
+    values = {"model_name_or_path": "me/ser", "bimotion": str(data), "dataset_cache_dir": str(tmp_path / "cache"),
+              "output_dir": str(tmp_path / "out"), "max_steps": 1, "report_to": "none", "use_cpu": True}  # fmt: skip
+    return train_and_report(TrainSpec.from_values(["zho_eld"], values, run_name="r"))
+
+
+@pytest.mark.usefixtures("slept")
+@pytest.mark.parametrize("process", ["main", "other"])
+def test_a_refused_base_model_is_said_once_for_a_launch(process, tmp_path, capsys, monkeypatch, request):
+    """A training run's base model the Hub refuses: one ``error:`` line, exit 1, said by a launch's main process
+    alone (every process of ``accelerate launch --num_processes N recipes/train.py`` loads it, and each printed it)."""
+    from conftest import StoppedByTheLauncher
+
+    monkeypatch.setattr(hub, "_silent", {})
+    if process == "other":
+        request.getfixturevalue("other_process")
+    with local_hubs({"refusing": 403}) as urls:
+        at(monkeypatch, urls["refusing"])
+        if process == "other":
+            with pytest.raises(StoppedByTheLauncher):
+                _train_me_ser(tmp_path)
+        else:
+            assert _train_me_ser(tmp_path) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == (0 if process == "other" else 1), errors
+    if process == "main":
+        assert errors[0].startswith(
+            f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, "
+        ), errors

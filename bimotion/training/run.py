@@ -283,8 +283,8 @@ def train_and_report(
         with terminate_as_interrupt():
             summary = train(spec, training_args, command=command)
             late = lost_stop()  # one a finalizer swallowed after the last safe point (as outputs were written)
-    except HubError as err:  # the base model's load from the Hub, or the upload (trained and saved) failed
-        print(f"error: {err}", file=sys.stderr)
+    except HubError as err:  # the base model's load from the Hub, or the upload (trained and saved) failed: every
+        error_once(err)  # process of a launch loads the base model, said once (the upload, the main process's alone)
         return 1
     except (OutputLockedError, RunMismatch, IncompleteCheckpoint, ForeignCard, DamagedFileError) as err:
         # a damaged file: every process of a launch may meet it, said once (error_once: one only this process met, too)
