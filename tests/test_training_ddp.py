@@ -324,12 +324,32 @@ def test_a_damaged_run_identity_every_process_of_a_launch_meets_is_said_once(tmp
     assert (out / "run_identity.json").read_text() == "{not json"
 
 
-def _errors_of_a_launched_train(args: list, start: str) -> list[str]:
+def test_a_base_model_the_hub_refuses_every_process_of_a_launch_is_said_once(tmp_path):
+    """--model_name_or_path me/ser that the Hub refuses (HTTP 403), under a launch of 2 processes: each process loads
+    the base model (build_model), each met the HubError, and each printed its `error: cannot load model me/ser: ...`
+    line: twice.  The main process says it; the launch fails and nothing is written."""
+    from conftest import local_hubs
+
+    data = tmp_path / "bimotion"
+    testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 4, "validation": 2, "test": 2})
+    out = tmp_path / "out"
+    args = ["--model_name_or_path", "me/ser", "--bimotion", data, "--output_dir", out, "--train_configs", "zho_eld"]
+    args += ["--dataset_cache_dir", tmp_path / "cache", "--disable_tqdm", "true"]
+    with local_hubs({"refusing": 403}) as urls:
+        env = {"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": urls["refusing"], "HF_HOME": str(tmp_path / "hf")}
+        said = _errors_of_a_launched_train(args, "error: ", env)
+    assert said[0].startswith(
+        f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access"
+    ), said
+    assert not (out / "scores.json").exists()
+
+
+def _errors_of_a_launched_train(args: list, start: str, env: dict[str, str] | None = None) -> list[str]:
     """The lines beginning ``start`` that ``recipes/train.py ARGS`` launched in 2 processes printed, one alone
-    (the launch failed)."""
+    (the launch failed); ``env``: variables set for it besides :func:`subprocess_env`'s."""
     done = subprocess.run(
-        cpu_launch(REPO / "recipes" / "train.py", *args), env=subprocess_env(), capture_output=True, text=True,
-        timeout=600,
+        cpu_launch(REPO / "recipes" / "train.py", *args), env=subprocess_env(**(env or {})), capture_output=True,
+        text=True, timeout=600,
     )  # fmt: skip
     said = [line for line in done.stderr.splitlines() if line.startswith(start)]
     assert done.returncode != 0 and len(said) == 1, done.stderr[-3000:]
