@@ -737,19 +737,23 @@ def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_datase
 def test_advise_on_a_folder_a_launch_trained_words_the_fix_for_advise(data_dirs, tmp_path, capsys):
     """`bimotion advise` (one process) into a folder whose models a launch of 2 trained was refused with
     '... Run every worker of this folder as its models were trained (accelerate launch --num_processes 2
-    recipes/grid.py ...)', a command the user did not run; the fix names advise, as it is launched."""
+    recipes/grid.py ...)', a command the user did not run; the fix names advise, as it is launched.  A config of
+    the grid's own trainer (advise-tiny), whose launch count is compared: a probe's is not (fc5a9dc), and advise
+    (probe) went on to train every model of such a folder, exit 0."""
     from bimotion.advise import advise_config
     from bimotion.grid.runner import Grid
     from bimotion.grid.settings import LAUNCH
 
     out = tmp_path / "out"
     dirs = {"bimotion": str(data_dirs["bimotion"])}
-    config = advise_config("probe", dirs, target="zho_eld", groups=None, seeds=None, log=None)
+    groups, seeds = ["zho_eld", "zho_adu"], [0]  # few models, where a regression trains them
+    config = advise_config("advise-tiny", dirs, target="zho_eld", groups=groups, seeds=seeds, log=None)
     settings = Grid(config, dirs, out, log=None).settings
     settings["training"][LAUNCH] = 2
     out.mkdir()
     (out / "plan.json").write_text(json.dumps({"settings": settings}))
-    assert main(["advise", "--target", "zho_eld", "--bimotion", dirs["bimotion"], "--output", str(out)]) == 2
+    argv = ["advise", "--config", "advise-tiny", "--target", "zho_eld", "--bimotion", dirs["bimotion"]]
+    assert main([*argv, "--groups", *groups, "--seeds", "0", "--output", str(out)]) == 2
     (error,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert error.startswith(
         f"error: {out} holds models each trained by a launch of 2 processes, and this worker is "
