@@ -27,18 +27,51 @@ def _launch(tmp_path, *flags: str, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("cpu", [["--cpu"], []], ids=["cpu", "no-gpu"])
 def test_a_launch_of_two_processes_that_accelerate_runs_as_one_is_refused_with_the_command_that_works(tmp_path, cpu):
-    if not cpu and torch.cuda.is_available():
-        pytest.skip("accelerate runs several GPU processes here")
+    if torch.cuda.is_available():
+        pytest.skip("GPUs here: the fix names them (test_a_launch_of_two_on_a_machine_with_one_gpu_...)")
     run = _launch(tmp_path, *cpu, "--num_processes", "2", "--main_process_port", str(free_port()))
     assert run.returncode != 0
+    why = "with --cpu" if cpu else "with no GPU here"
     said = (
-        f"train.py: error: accelerate launch started {TRAIN} in one process, not 2: with --cpu (or with no GPU here) "
+        f"train.py: error: accelerate launch started {TRAIN} in one process, not 2: {why} "
         "accelerate 1.x runs a single process whatever --num_processes says, and it would train alone, with another "
         "global batch; for 2 CPU processes (gloo) use its multi-process launcher: accelerate launch --multi_gpu "
         f"--num_processes 2 --mixed_precision no {TRAIN} ...; for one process, drop --num_processes\n"
     )
     assert said in run.stderr, run.stderr[-3000:]  # before: the folder's error, from the one process, training alone
     assert "not-there" not in run.stderr.split("Traceback")[0]
+
+
+ONE_GPU = """import runpy, sys, torch
+torch.cuda.device_count = lambda: 1  # one CUDA GPU, as torch counts them, on any machine
+sys.argv[:] = sys.argv[1:]  # the recipe, as accelerate would have started it
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("cpu", [["--cpu"], []], ids=["cpu", "no-flag"])
+def test_a_launch_of_two_on_a_machine_with_one_gpu_is_refused_in_words_for_a_gpu_machine(tmp_path, cpu):
+    """On one GPU, `accelerate launch --num_processes 2` also starts one process (accelerate's multi-GPU launcher
+    only where it counts two GPUs); the refusal said "with --cpu (or with no GPU here)" and gave, for 2 CPU
+    processes, a --multi_gpu launch that starts 2 GPU processes on the one GPU.  The GPU is faked where the
+    launched process counts torch's; accelerate's launcher, seeing none here, takes the same single-process path."""
+    script = tmp_path / "one_gpu.py"
+    script.write_text(ONE_GPU)
+    launch = [sys.executable, "-m", "accelerate.commands.launch", *cpu, "--num_processes", "2"]
+    argv = ["--bimotion", str(tmp_path / "not-there"), "--train_configs", "zho_eld", "--output_dir", str(tmp_path)]
+    command = [*launch, "--main_process_port", str(free_port()), str(script), str(TRAIN), *argv]
+    run = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    cpu_fix = (
+        "for 2 CPU processes (gloo) use its multi-process launcher with the GPU hidden: CUDA_VISIBLE_DEVICES= "
+        f"accelerate launch --multi_gpu --num_processes 2 --mixed_precision no {TRAIN} ..."
+    )
+    if cpu:
+        fixes = f"with --cpu accelerate 1.x runs a single process whatever --num_processes says, and it would train alone, with another global batch; {cpu_fix}; for one process, drop --num_processes"
+    else:
+        fixes = f"with one GPU here accelerate 1.x runs a single process whatever --num_processes says, and it would train alone, with another global batch; 2 GPU processes need 2 GPUs, one each; for one process on this GPU, drop --num_processes; {cpu_fix}"
+    said = f"train.py: error: accelerate launch started {TRAIN} in one process, not 2: {fixes}\n"
+    assert said in run.stderr, run.stderr[-3000:]
 
 
 @pytest.mark.parametrize("flags", [["--num-processes=2"], ["--num-processes", "2"]], ids=["equals", "spaced"])

@@ -58,15 +58,18 @@ ACCELERATE_LAUNCHERS = (
 )
 
 
-def lone_launch() -> str | None:
+def lone_launch(script: str | None = None) -> str | None:
     """Why this process runs alone where ``accelerate launch`` was asked for several, with the command that runs
-    them, or None.  accelerate 1.x starts one process for ``--cpu`` (and for ``--num_processes N`` where it sees
-    no GPU), whatever ``--num_processes`` says (its ``simple_launcher``: several CPU processes only through
-    ``mpirun``, ``--mpirun_hostfile``), setting ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines),
-    ``MASTER_ADDR``/``MASTER_PORT`` but no ``WORLD_SIZE``: the process trained alone, N times the work of each of
-    N, and with another global batch.  A ``MASTER_PORT`` the launcher's own environment held (Linux: ``/proc``)
-    is the user's, not a sign of N > 1; a process whose parent is not accelerate's launcher (``python`` run with
-    those variables exported, or a parent that cannot be read) is not refused."""
+    them, or None.  accelerate 1.x starts one process for ``--cpu``, and for ``--num_processes N`` where it sees
+    fewer than two GPUs (none, or one) or its config is not a multi-GPU one, whatever ``--num_processes`` says (its
+    ``simple_launcher``: several CPU processes only through ``mpirun``, ``--mpirun_hostfile``), setting
+    ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines), ``MASTER_ADDR``/``MASTER_PORT`` but no
+    ``WORLD_SIZE``: the process trained alone, N times the work of each of N, and with another global batch.  The
+    fix is worded for the case, ``--cpu`` or the CUDA GPUs this process sees (:func:`_lone_fix`).  A ``MASTER_PORT``
+    the launcher's own environment held (Linux: ``/proc``) is the user's, not a sign of N > 1; a process whose
+    parent is not accelerate's launcher (``python`` run with those variables exported, or a parent that cannot be
+    read) is not refused.  ``script``: what was launched, as the fix writes it (default: ``sys.argv[0]``; the
+    ``bimotion`` commands give ``-m bimotion advise``)."""
     env = os.environ
     if "ACCELERATE_USE_CPU" not in env or "MASTER_PORT" not in env or any(name in env for name in WORLD_SIZE_NAMES):
         return None
@@ -77,12 +80,45 @@ def lone_launch() -> str | None:
     if launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
         return None  # the user's MASTER_PORT, as the one process accelerate started inherited it
     count = _flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
-    script = sys.argv[0]
+    cpu = env["ACCELERATE_USE_CPU"].strip().lower() in ("1", "true", "yes", "y", "on", "t")  # str(args.cpu) it sets
+    return _lone_fix(script or sys.argv[0], count, cpu=cpu, gpus=_cuda_gpus())
+
+
+def _cuda_gpus() -> int:
+    """The CUDA GPUs this process sees, as accelerate's launcher counted them (the same ``CUDA_VISIBLE_DEVICES``)."""
+    import torch
+
+    return torch.cuda.device_count()  # 0 where torch has no CUDA
+
+
+def _lone_fix(script: str, count: str, *, cpu: bool, gpus: int) -> str:
+    """The refusal of :func:`lone_launch`: why accelerate ran one process (``--cpu``; no GPU, one GPU, or several
+    with no ``--multi_gpu``) and the commands that run ``count`` processes, or one."""
+    if cpu:
+        why = "with --cpu"
+    elif gpus == 0:
+        why = "with no GPU here"
+    elif gpus == 1:
+        why = "with one GPU here"
+    else:
+        why = "without --multi_gpu (or an accelerate config of distributed_type MULTI_GPU)"
+    launcher = f"accelerate launch --multi_gpu --num_processes {count}"
+    ways = []
+    if not cpu and gpus == 1:
+        ways.append(
+            f"{count} GPU processes need {count} GPUs, one each; for one process on this GPU, drop --num_processes"
+        )
+    elif not cpu and gpus > 1:
+        ways.append(f"for {count} GPU processes use its multi-process launcher: {launcher} {script} ...")
+    hidden = f" with the GPU{'s' if gpus > 1 else ''} hidden: CUDA_VISIBLE_DEVICES= " if gpus else ": "
+    ways.append(
+        f"for {count} CPU processes (gloo) use its multi-process launcher{hidden}{launcher} --mixed_precision no {script} ..."
+    )
+    if cpu or gpus != 1:
+        ways.append("for one process, drop --num_processes")
     return (
-        f"accelerate launch started {script} in one process, not {count}: with --cpu (or with no GPU here) "
-        "accelerate 1.x runs a single process whatever --num_processes says, and it would train alone, with "
-        f"another global batch; for {count} CPU processes (gloo) use its multi-process launcher: accelerate launch "
-        f"--multi_gpu --num_processes {count} --mixed_precision no {script} ...; for one process, drop --num_processes"
+        f"accelerate launch started {script} in one process, not {count}: {why} accelerate 1.x runs a single process "
+        f"whatever --num_processes says, and it would train alone, with another global batch; {'; '.join(ways)}"
     )
 
 
