@@ -1,6 +1,8 @@
 """`bimotion` command line: one sub-command per module in :mod:`bimotion.commands`.
 
 Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+A command that trains (``TRAINS = True``: advise, demo) is refused, as every recipe, where ``accelerate launch``
+started one process of several asked (:func:`bimotion.training.processes.lone_launch`).
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def main(
     command = f"{prog} {args.command}"
     if said_missing(command, getattr(sys.modules[args._run.__module__], "NEEDS", ())):  # before any work: a wheel
         return 2  # installed without its extras
+    _refuse_lone_launch(args, prog)
     quiet(args.verbose)
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
@@ -124,6 +127,17 @@ def main(
             return 141
         except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, the fix (last: OSError is one)
             return said_out_of_memory(err, command)
+
+
+def _refuse_lone_launch(args, prog: str) -> None:
+    """Exit 2 where a command that trains (``TRAINS``: advise, demo) is the one process ``accelerate launch`` started
+    of several asked (:func:`~bimotion.training.processes.lone_launch`), as every recipe, before any work."""
+    if getattr(sys.modules[args._run.__module__], "TRAINS", False):
+        from bimotion.training.parsing import usage_error
+        from bimotion.training.processes import lone_launch
+
+        if lone := lone_launch(f"-m {prog} {args.command}"):  # the one process of `accelerate launch --cpu -n 2`
+            usage_error(lone)
 
 
 if __name__ == "__main__":

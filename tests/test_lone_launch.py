@@ -105,3 +105,31 @@ def test_a_recipe_run_by_python_with_accelerates_variables_set_goes_on(tmp_path)
     assert run.returncode != 0
     assert f"train.py: error: --bimotion {tmp_path / 'not-there'}: no such folder" in run.stderr, run.stderr[-3000:]
     assert "in one process, not" not in run.stderr
+
+
+@pytest.mark.parametrize("command", ["advise", "demo"])
+def test_a_bimotion_command_that_trains_refuses_a_launch_that_accelerate_runs_as_one(tmp_path, command):
+    """`accelerate launch --cpu --num_processes 2 -m bimotion advise ...` ran one process, training alone, silently:
+    the refusal lived in the recipes' parse alone.  advise and demo (the commands that train) now refuse it alike."""
+    taken = tmp_path / "taken"  # an --output the demo refuses at once where it goes on: it would run for minutes
+    taken.mkdir()
+    (taken / "mine.txt").write_text("not the demo's")
+    argv = {
+        "advise": ["--bimotion", str(tmp_path / "not-there"), "--target", "zho_eld"],
+        "demo": ["--output", str(taken)],
+    }
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+    command_line = [*launch, "--main_process_port", str(free_port()), "-m", "bimotion", command, *argv[command]]
+    run = subprocess.run(command_line, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    said = (
+        f"error: accelerate launch started -m bimotion {command} in one process, not 2: with --cpu accelerate 1.x runs "
+        "a single process whatever --num_processes says, and it would train alone, with another global batch; for 2 "
+        "CPU processes (gloo) use its multi-process launcher: accelerate launch --multi_gpu --num_processes 2 "
+        f"--mixed_precision no -m bimotion {command} ...; for one process, drop --num_processes\n"
+    )
+    if torch.cuda.is_available():
+        said = said.split(": with --cpu")[0]  # the CPU command hides the GPUs there
+    assert said in run.stderr, run.stderr[-3000:]  # before: the folder's error, from the one process
+    own = run.stderr.split("Traceback")[0]  # the launcher's traceback then names the command line
+    assert "not-there" not in own and "not written by" not in own, own
