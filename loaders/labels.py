@@ -32,6 +32,19 @@ LABEL_CODES: dict[str, str] = {
     "other": "oth", "unknown": "unk",
 }  # fmt: skip
 
+# Emotion words a sheet may hold in the languages of bimotion's groups (English, Mandarin and Cantonese, simplified
+# and traditional), casefolded: a label typed as one of them is a word of its own, not a typo of a mapped label one
+# character away ('害羞', shy, is not '害怕', afraid; 'mad' is not 'sad'), so loaders.metadata_cells guesses none.
+EMOTION_WORDS: frozenset[str] = frozenset(
+    """anger angry mad furious annoyed irritated rage hate happy happiness joy joyful glad cheerful amused content
+    sad sadness sorrow unhappy upset hurt lonely fear afraid scared fearful anxious anxiety worried nervous disgust
+    disgusted surprise surprised neutral calm bored boredom tired shy shame ashamed guilt guilty pride proud love
+    contempt excited excitement frustrated frustration relief relieved jealous envy hope positive negative other
+    生气 生氣 愤怒 憤怒 发火 發火 嬲 怒 开心 開心 快乐 快樂 高兴 高興 愉快 喜 伤心 傷心 难过 難過 悲伤 悲傷 哀 害怕 恐惧 恐懼
+    惊 驚 惊讶 驚訝 惊喜 驚喜 惊吓 驚嚇 厌恶 厭惡 讨厌 討厭 恶心 噁心 中立 中性 平静 平靜 害羞 羞 紧张 緊張 焦虑 焦慮 无聊 無聊
+    兴奋 興奮 沮丧 沮喪 失望 骄傲 驕傲 尴尬 尷尬 惭愧 慚愧 满足 滿足 孤独 孤獨 委屈 激动 激動 烦 煩 烦躁 煩躁 怕 喜欢 喜歡""".split()
+)
+
 # Source code (as it appears in file names, folder names or label files) -> label name.
 CORPUS_LABEL_MAPS: dict[str, dict[str, str]] = {
     "crema_d": {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import BadFileError, bad
-from .labels import LABELS
+from .labels import CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS
 from .languages import group_code_hint, is_language_code, language_hint
 from .metafiles import composed
 from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, OWN_MIN_AGE, age_group_of, elderly_min_age
@@ -92,11 +92,22 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
 def _near_label(name: str, known: list[str]) -> str | None:
     """The label ``name`` was likely a typo of: a close match (``marh``: ``marah``), or of a short name, where no
     match is that close, the one label of its length differing from it in one character (``傷新``: ``傷心``, an
-    input method's homophone; two characters differing in one match only half as closely)."""
+    input method's homophone; two characters differing in one match only half as closely), unless ``name`` is
+    itself an emotion word bimotion knows (:func:`_emotion_word`: ``害羞``, shy, one character from ``害怕``,
+    afraid; ``mad`` from ``sad``), which one character makes another word, not a typo."""
     if near := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
         return near[0]
+    if _emotion_word(name):
+        return None
     one_off = {k for k in known if 2 <= len(k) == len(name) <= 4 and sum(a != b for a, b in zip(k, name)) == 1}
     return one_off.pop() if len(one_off) == 1 else None
+
+
+def _emotion_word(name: str) -> bool:
+    """Whether ``name`` (casefolded) is an emotion word of a language bimotion knows: a shared label, its code, a
+    built-in corpus's label (``CORPUS_LABEL_MAPS``) or a word of ``EMOTION_WORDS``."""
+    codes = (code.casefold() for labels in CORPUS_LABEL_MAPS.values() for code in labels)
+    return name in EMOTION_WORDS or name in LABELS or name in LABEL_CODES.values() or name in codes
 
 
 def _spelling(cells: dict, column: str, accepted, fail) -> str:

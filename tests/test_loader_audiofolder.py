@@ -738,6 +738,23 @@ def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
         assert (guess in said) if meant else ("did you mean" not in said), said
 
 
+@pytest.mark.parametrize(
+    "mapped, typed", [({"害怕": "fear", "開心": "happiness"}, "害羞"), ({"sad": "sadness", "glad": "happiness"}, "mad")]
+)
+def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_path, root, mapped, typed):
+    """'害羞' (shy) with '害怕' (afraid) mapped was asked "did you mean '害怕'?", and 'mad' with 'sad' mapped "did you
+    mean 'sad'?": another emotion, which a user may relabel the clip as.  A label that is itself an emotion word
+    bimotion knows gets no guess; the fix of mapping it stays (a typo that is no word, '傷新', still gets one)."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(json.dumps(mapped, ensure_ascii=False), encoding="utf-8")
+    _set_cells(own, 2, emotion=typed)
+    with pytest.raises(CorpusError) as err:
+        loaders.load(NAME, own)
+    said = str(err.value)
+    assert err.value.reason == "unknown_label" and f"metadata.csv line 2: emotion {typed!r} is not mapped" in said, said
+    assert "did you mean" not in said, said
+
+
 def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
     """A spreadsheet's map row ``marah;negative;neutral;`` was read as marah -> negative, its third
     cell dropped without a word; several labels in the second cell (``negative|neutral``) were one
