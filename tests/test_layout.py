@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from test_grid import data_dirs, grid_config  # noqa: F401  (data_dirs: the session's prepared fixture corpora)
+from test_grid import grid_config
 
 import bimotion
 from bimotion.data import layout
