@@ -174,23 +174,37 @@ def signalled_while_held(proc, send, what: str, timeout_s: float = 60) -> str:
         pytest.fail(f"{proc.args[:3]} did not end within {timeout_s:g} s of {what}: {proc.communicate()[1][-2000:]}")
 
 
-# The files that take minutes (measured on 2 cores), longest first.  With `--dist loadfile` a file runs
-# whole on one worker and files are handed out in collection order (pyproject's addopts): started
-# first, they run beside the many short files instead of leaving one worker idle at the end.
+# The files that take minutes (measured on 2 cores), longest first: in the default suite, and in the slow tier
+# (`--slow`, `-m slow`), whose files lead.  With `--dist loadfile` a file runs whole on one worker and files are
+# handed out in collection order (pyproject's addopts): started first, they run beside the many short files
+# instead of leaving one worker idle at the end.
 LONGEST_FIRST = (
+    "test_training_resume.py",
+    "test_grid_scale.py",
+    "test_training_recipes.py",
+    "test_grid.py",
+    "test_probe.py",
+    "test_prepare.py",
+    "test_demo.py",
+    "test_splits.py",
+)
+SLOW_TIER_FIRST = (
     "test_demo.py",
     "test_grid.py",
     "test_training_recipes.py",
-    "test_probe.py",
-    "test_grid_scale.py",
-    "test_prepare.py",
-    "test_splits.py",
-    "test_training_resume.py",
     "test_training_ddp.py",
+    "test_grid_scale.py",
+    "test_splits.py",
 )
 
 
 def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow (the demo, the 13-model grid, real launches, full-size corpus trees: "
+        "about 15 min more on 2 cores; CI runs them)",
+    )
     parser.addoption(
         "--stress",
         action="store_true",
@@ -198,9 +212,28 @@ def pytest_addoption(parser):
     )
 
 
+def _runs_slow(config) -> bool:
+    """The slow tier runs with --slow, or where a marker expression (`-m slow`, `-m "slow or stress"`) chooses."""
+    return config.getoption("--slow") or bool(config.option.markexpr)
+
+
+def _named(item, args: list[str]) -> bool:
+    """The item is named on the command line by its node id (`tests/test_demo.py::test_x`, or `::test_x[a]`)."""
+    name = item.nodeid.split("::", 1)[-1]
+    return any("::" in arg and (name == (want := arg.split("::", 1)[1]) or name.startswith(want + "[")) for arg in args)
+
+
 def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    first = dict.fromkeys((SLOW_TIER_FIRST if _runs_slow(config) else ()) + LONGEST_FIRST)
+    rank = {name: i for i, name in enumerate(first)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    if not _runs_slow(config):  # the default suite: the slow tier is left out (deselected, not a skip line each)
+        slow = [item for item in items if item.get_closest_marker("slow") and not _named(item, config.args)]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            config._bimotion_slow_left_out = len(slow)
+            left = set(slow)
+            items[:] = [item for item in items if item not in left]
     if not config.getoption("--stress"):
         skip = pytest.mark.skip(reason="a stress test (minutes): run with --stress, as CI does")
         for item in items:
@@ -215,7 +248,9 @@ def _say_the_wait(config, nodeids: list[str], workers) -> None:
         return
     files = list(dict.fromkeys(nodeid.split("::")[0].rsplit("/", 1)[-1] for nodeid in nodeids))
     slow = [
-        name for name in files[: workers if isinstance(workers, int) and workers > 0 else 1] if name in LONGEST_FIRST
+        name
+        for name in files[: workers if isinstance(workers, int) and workers > 0 else 1]
+        if name in LONGEST_FIRST or name in SLOW_TIER_FIRST
     ]
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if slow and reporter is not None:
@@ -229,6 +264,27 @@ def _say_the_wait(config, nodeids: list[str], workers) -> None:
             reporter.write("\n")
         else:
             reporter.write_line(line)
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the count goes to the controller, which says it
+        session.config.workeroutput["slow_left_out"] = getattr(session.config, "_bimotion_slow_left_out", 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    left_out = getattr(node, "workeroutput", {}).get("slow_left_out", 0)  # every worker collects the same items
+    node.config._bimotion_slow_left_out = max(left_out, getattr(node.config, "_bimotion_slow_left_out", 0))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """xdist's summary counts no test its workers deselect: the slow tier left out is said here, with how to run it."""
+    left_out = getattr(config, "_bimotion_slow_left_out", 0)
+    if left_out and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            f"{left_out} slow test{'s' if left_out != 1 else ''} left out (the demo's learning check, the 13-model "
+            f"grid, real launches, full-size corpus trees): `--slow` runs {'it' if left_out == 1 else 'them'} too, as CI does"
+        )
 
 
 def pytest_collection_finish(session):

@@ -105,6 +105,7 @@ def assert_the_last_line_names_commands_that_run_here(capsys) -> None:
     assert all(f"## {name}: " in layouts for name in ("crema_d", "csed", "yuemotion")) and "AudioWAV/" in layouts
 
 
+@pytest.mark.slow  # Table 3's four models trained and scored: ~10 min on 2 cores
 def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, capsys):
     out = tmp_path / "demo"
     config = _small_demo_config(tmp_path / "demo-small.yaml")

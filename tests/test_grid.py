@@ -62,6 +62,7 @@ def marker(out: Path, model: str, seed: int = 0) -> dict:
     return json.loads((out / "models" / parse_mixture(model).slug / f"seed{seed}" / MARKER).read_text())
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full_run):
     out = full_run.output_dir
     assert len(full_run.plan.models) == 13 and len(full_run.trained) == 13
@@ -138,6 +139,7 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     assert eng_cell.num_test == len(load_shards(sources, list(parse_mixture("eng_adu[esd]").shards), "test"))
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
     """The fixtures are generated data: the paper's numbers stand beside ours for reference, with no Δ
     (a demo's table3.md read "Δ (not comparable)" +23.28 for zho eld, a difference that means nothing);
@@ -184,6 +186,7 @@ def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
     assert r"\begin{tabular}" in tex and r"\toprule" in tex and "47.59" in tex and tex.count(r"\\") >= 6
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_every_table_and_the_heat_map_say_what_produced_them_without_the_command(full_run):
     """A paper cites the tables and the heat map, which named neither the versions nor the commit nor
     the torch threads that made their numbers (only the metrics files did); each now says so, from its
@@ -208,6 +211,7 @@ def test_every_table_and_the_heat_map_say_what_produced_them_without_the_command
     assert full_run.produced_by() in (tables / "heatmap.svg").read_text()
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_every_csv_has_a_provenance_sidecar_and_still_reads_as_plain_csv(full_run):
     """The Markdown and LaTeX tables said what produced them; their CSV twins (and heatmap.csv), the
     files read back into pandas, said nothing.  Each now has ``<name>.provenance.json`` beside it: the
@@ -237,6 +241,7 @@ def test_every_csv_has_a_provenance_sidecar_and_still_reads_as_plain_csv(full_ru
         assert len(pandas.read_csv(tables / f"{name}.csv")) > 0  # the CSV itself: plain, header first
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_a_grid_names_its_own_command_not_that_of_a_recipe_run_before_it(full_run, data_dirs, tmp_path):
     """The command a recipe parsed was kept for the whole process: a recipe run, then run_grid() from
     Python in the same process (a notebook, a test), named the recipe's command in the grid's metrics
@@ -270,6 +275,7 @@ def _is_image(path: Path) -> bool:
     return pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100 and pixels.std() > 0
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_heatmap_and_figures_exist_with_their_data(full_run):
     tables = full_run.output_dir / "tables"
     assert _is_image(tables / "heatmap.png")
@@ -315,6 +321,7 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
                 assert all(0 < sum(c.values()) <= corpus["num_samples"] for c in conf["counts"].values())
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_a_grid_run_reads_each_datasets_record_once(full_run, data_dirs, tmp_path, monkeypatch):
     """Whether the data is generated (each prepared folder's prepare.json, a Hub dataset's asked of
     the Hub) was read by the runner for the confusion figures, again by the tables' GridResult and
@@ -488,6 +495,7 @@ def _run_recipe_in_subprocess(config: dict, data_dirs, out: Path) -> subprocess.
     )
 
 
+@pytest.mark.slow  # the 13-model grid (full_run): minutes on 2 cores
 def test_a_killed_grid_resumes_reuses_finished_models_and_gives_the_same_tables(full_run, data_dirs, tmp_path):
     config = grid_config(tables=["table3"])
     out = tmp_path / "grid"

@@ -186,6 +186,7 @@ ZHO_ELD_FIGURE = {
 }
 
 
+@pytest.mark.slow  # a probe grid of every table: ~1 min
 def test_probe_grid_runs_every_table_reuses_its_models_and_projects_its_hidden_features(tmp_path_factory, tmp_path):
     from bimotion.grid import data_sources
     from bimotion.grid.checks import check_inputs

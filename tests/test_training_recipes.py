@@ -101,6 +101,7 @@ def common(tiny, data_root) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- learning, pipeline, card
+@pytest.mark.slow  # trains until it learns: ~5 min on 2 cores
 def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learnable, tmp_path):
     out = tmp_path / "model"
     # a random CNN is no feature encoder: train it too (a pretrained XLSR-53 keeps it frozen);
@@ -243,6 +244,7 @@ def test_a_union_config_of_a_partly_prepared_dataset_trains_on_the_groups_it_has
     assert summary["train_corpora"] == ["csed"] and list(summary["test"]["groups"]) == ["zho_eld"]
 
 
+@pytest.mark.slow  # fresh training processes: ~1 min on 2 cores
 def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypatch):
     """A group that only a user's corpus fills (ind_eld) is a training config in a fresh process (the
     names resolve from the folder's prepare.json), and the model card lists that corpus's labels."""
@@ -342,6 +344,7 @@ def test_push_to_hub_dry_run_lists_the_upload_and_touches_no_network(tiny, mixed
 
 
 # ---------------------------------------------------------------------------------------------- resuming
+@pytest.mark.slow  # fresh training processes: ~1 min on 2 cores
 def test_a_killed_run_resumes_from_its_last_checkpoint_and_finishes(tiny, mixed, tmp_path):
     out = tmp_path / "model"
     epochs = 6
@@ -505,6 +508,7 @@ def test_on_a_terminal_the_scoring_bars_after_training_go_once_done(tiny, mixed,
     assert screen[end - 2 : end] == [bars[0], ""], shown  # then the report
 
 
+@pytest.mark.slow  # fresh training processes: ~1 min on 2 cores
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
     """Two runs never write one folder's checkpoints, model and scores: while a run holds
     OUT/.train.lock, another (one process, or every process of a launch) exits with code 2 and one
