@@ -20,7 +20,7 @@ from typing import NamedTuple
 from .figure_fonts import drawable
 from .group_names import age_group_name, group_name, language_name
 from .mistyped import did_you_mean
-from .registry import BENCHMARKS, Group, find_config
+from .registry import BENCHMARKS, OWN_GROUP_FLAGS, Group, find_config
 
 
 class Shard(NamedTuple):
@@ -85,11 +85,11 @@ def group_spec(benchmark: str, group: str, corpora: Iterable[str]) -> str:
     return group if kept == list(every) else f"{group}[{','.join(kept)}]"
 
 
-def _part_shards(part: str) -> tuple[str, list[Shard]]:
+def _part_shards(part: str, own_group: str) -> tuple[str, list[Shard]]:
     """``part``'s shards, and ``part`` as :attr:`Mixture.configs` holds it: a name that several
     benchmarks have, resolved by the data given (``all``), with its benchmark (``bimotion:all``)."""
     name, wanted = config_part(part)
-    bench, config = find_config(name)
+    bench, config = find_config(name, own_group=own_group)
     if ":" not in name and sum(name in b.configs for b in BENCHMARKS.values()) > 1:
         part = f"{bench.name}:{part}"
     shards = [Shard(bench.name, corpus, group) for corpus, group in config.shards]
@@ -102,14 +102,16 @@ def _part_shards(part: str) -> tuple[str, list[Shard]]:
     return part, [s for s in shards if s.corpus in wanted]
 
 
-def parse_mixture(spec: str | Iterable[str]) -> Mixture:
+def parse_mixture(spec: str | Iterable[str], *, own_group: str = OWN_GROUP_FLAGS) -> Mixture:
     """Parse ``"yuemotion:all+eng_adu[esd]"`` or a list of such specs (their union, without repeats).
 
-    Raises ``KeyError`` for an unknown or ambiguous config name, ``ValueError`` for anything else."""
+    Raises ``KeyError`` for an unknown or ambiguous config name (a name of no config says how a group of
+    one's own corpus becomes known in ``own_group``'s words, :func:`bimotion.registry.find_config`),
+    ``ValueError`` for anything else."""
     items = [spec] if isinstance(spec, str) else list(spec)
     configs, shards = [], {}
     for part in (part.strip() for item in items for part in re.split(r"\+(?![^\[]*\])", item)):
-        written, found = _part_shards(part)
+        written, found = _part_shards(part, own_group)
         configs.append(written)
         shards.update(dict.fromkeys(found))
     if not shards:

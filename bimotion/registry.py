@@ -307,16 +307,24 @@ def register(bench: Benchmark) -> Benchmark:
     return bench
 
 
-# how a group of one's own corpus becomes known, to a Python caller (a grid config's check says it in its flags' terms)
-OWN_GROUP_HINT = (
-    "a group of your own corpus is known once its prepared folder is: register(benchmark_of(read_info(FOLDER))), "
-    "as the recipes do for --bimotion DIR"
+# how a group of one's own corpus becomes known, in words its caller can act on (find_config's own_group):
+# a command's (the recipes', advise's, a grid config's: each takes the prepared folders as these flags) and a
+# Python caller's (TrainSpec.from_values registers the folders its values give, as the recipes do)
+OWN_GROUP_FLAGS = (
+    "a group of your own corpus is known once its prepared folder is given: --bimotion DIR or --yuemotion DIR"
+)
+OWN_GROUP_PYTHON = (
+    "a group of your own corpus is known once its prepared folder is given: TrainSpec.from_values(..., "
+    "{'bimotion': DIR}) (or 'yuemotion') registers it, as does register(benchmark_of(read_info(DIR))) "
+    "(bimotion.registry, bimotion.data.layout)"
 )
 
 
-def find_config(name: str) -> tuple[Benchmark, Config]:
+def find_config(name: str, *, own_group: str = OWN_GROUP_FLAGS) -> tuple[Benchmark, Config]:
     """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``; ``all``
-    where the data of one of them is given, :func:`given`)."""
+    where the data of one of them is given, :func:`given`).  A name of none, with none close to it, is a
+    KeyError that says how a group of one's own corpus becomes known in ``own_group``'s words: a command
+    user's (:data:`OWN_GROUP_FLAGS`, the default) or a Python caller's (:data:`OWN_GROUP_PYTHON`)."""
     if ":" in name:
         bench, _, cfg = name.partition(":")
         if bench not in BENCHMARKS:  # bimotoin:all: the spec meant, as written (did you mean 'bimotion:all'?)
@@ -333,7 +341,5 @@ def find_config(name: str) -> tuple[Benchmark, Config]:
         every = [c for b in BENCHMARKS.values() for c in b.configs]  # a name in two: written with its benchmark
         options = sorted({f"{b.name}:{c}" if every.count(c) > 1 else c for b in BENCHMARKS.values() for c in b.configs})
         close = did_you_mean(name, options)
-        raise KeyError(
-            f"config {name!r} is unknown{close or f' ({OWN_GROUP_HINT})'}; choose one of: {', '.join(options)}"
-        )
+        raise KeyError(f"config {name!r} is unknown{close or f' ({own_group})'}; choose one of: {', '.join(options)}")
     return hits[0]

@@ -835,6 +835,21 @@ def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, caps
     assert not (tmp_path / "o").exists()
 
 
+def test_an_unknown_group_to_draw_from_a_hub_dataset_names_the_flags_that_make_ones_own_known(capsys, tmp_path):
+    """--groups with a name no benchmark knows, the datasets given as Hub ids (no local folder whose groups to
+    list), said to call register(benchmark_of(read_info(FOLDER))): Python advice to a command-line user.  It
+    names the flags that give a prepared folder, before anything is fetched or written."""
+    out = tmp_path / "o"
+    argv = ["advise", "--target", "zho_eld", "--bimotion", "someone/bimotion", "--output", str(out)]
+    assert main([*argv, "--groups", "zho_eld", "carehome_eld"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: config 'carehome_eld' is unknown (a group of your own corpus is known once its prepared folder is "
+        "given: --bimotion DIR or --yuemotion DIR); choose one of: adu, bimotion:all,"
+    ), err
+    assert "register(" not in err and not out.exists()
+
+
 def test_a_value_of_groups_that_is_several_groups_names_the_flag_and_the_value_as_typed(data_dirs, capsys, tmp_path):
     """`advise --groups zho_eld "eng_adu[crema_d]+eng_eld"` said "groups: item 2, 'eng_adu[crema_d]+eng_eld', is 2
     groups ..., and each item of groups: is one group", a config key and an item number for a flag the user typed.

@@ -250,6 +250,22 @@ def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, caps
     assert not Path(paths["out"]).exists()  # nothing trained, nothing written
 
 
+@pytest.mark.parametrize(("name", "flag"), [("train", "--train_configs"), ("probe", "--test_configs")])
+def test_a_group_no_benchmark_knows_says_which_flag_makes_ones_own_known(name, flag, paths, capsys, monkeypatch):
+    """`train.py --train_configs carehome_eld` (a group of no benchmark, none close) said to call
+    register(benchmark_of(read_info(FOLDER))), a Python call a command-line user cannot make; it names the
+    flags that give a prepared folder, which the recipe then registers."""
+    monkeypatch.chdir(REPO)
+    base = {"train": TRAIN, "probe": ["--bimotion", "{data}", "--output_dir", "{out}", "--train_configs", "zho_eld"]}
+    err = _refused(recipe(name).main, [a.format(**paths) for a in base[name]] + [flag, "carehome_eld"], capsys)
+    said = (
+        f": error: {flag}: config 'carehome_eld' is unknown (a group of your own corpus is known once its "
+        "prepared folder is given: --bimotion DIR or --yuemotion DIR); choose one of: adu, bimotion:all,"
+    )
+    assert said in err.splitlines()[-1] and "register(" not in err, err
+    assert not Path(paths["out"]).exists()
+
+
 def _train_parser():
     """The train recipe's argument parser, of the dataclasses its ``main`` parses into."""
     from transformers import HfArgumentParser

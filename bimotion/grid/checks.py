@@ -172,24 +172,16 @@ def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
         raise ArgumentError(f"{config.source}: {one_line(err)}{fix}") from err
 
 
-# registry.OWN_GROUP_HINT as a grid config's user acts on it: the commands that run a config register these folders
-CONFIG_OWN_GROUP = (
-    "a group of your own corpus is known once its prepared folder is given: --bimotion DIR or --yuemotion DIR"
-)
-
-
 def _check_spec(spec, where: str, whole: str) -> None:
     """``spec`` (a config's mixture spec, read at ``where``) resolves: else ArgumentError saying why and
     to correct it or delete ``whole``."""
     from ..mixture import parse_mixture
-    from ..registry import OWN_GROUP_HINT
     from ..training.parsing import ArgumentError, one_line
 
     try:
         parse_mixture(spec)
     except (KeyError, ValueError, TypeError) as err:  # TypeError: not a string (mixtures: [1])
-        why = one_line(err).replace(OWN_GROUP_HINT, CONFIG_OWN_GROUP)  # a config's user runs a command, not Python
-        raise ArgumentError(f"{where}: {spec!r}: {why}; correct it, or delete {whole}") from err
+        raise ArgumentError(f"{where}: {spec!r}: {one_line(err)}; correct it, or delete {whole}") from err
 
 
 def _check_projection_models(config: GridConfig, plan) -> None:

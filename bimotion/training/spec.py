@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bimotion.mixture import Mixture, parse_mixture
+from bimotion.registry import OWN_GROUP_PYTHON
 
 from .model import DEFAULT_MODEL
 
@@ -172,7 +173,7 @@ class TrainSpec:
             from .data_checks import register_prepared
 
             register_prepared(parts["data"].datasets)
-        mixture = train if isinstance(train, Mixture) else parse_mixture(train)
+        mixture = train if isinstance(train, Mixture) else parse_mixture(train, own_group=OWN_GROUP_PYTHON)
         return cls(mixture, **parts, training=training, **kwargs)
 
 
