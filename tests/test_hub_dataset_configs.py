@@ -143,3 +143,42 @@ def test_a_local_folder_in_the_hubs_layout_is_read_without_asking_the_hub(tmp_pa
         at(monkeypatch, urls["hub"])
         assert load_source("ds", "zho_eld", "train")["x"] == [1, 2, 3]
     assert asked == []  # before: ['/datasets/ds/resolve/main/README.md']
+
+
+@pytest.mark.parametrize("ends", ["loaded", "not cached", "interrupted"])
+def test_a_load_read_from_the_cache_alone_leaves_datasets_online_after_it_however_it_ends(
+    hub_dataset, monkeypatch, ends
+):
+    """Where the Hub did not answer, load_source has datasets read its cache alone (its HF_HUB_OFFLINE, a switch of
+    the whole process) for that one load: after it, loaded, failed (a dataset not cached) or stopped by a Ctrl-C,
+    datasets asks the Hub again (the switch left on, every later load in the process, the Hub back or not, would
+    read the cache alone and fail on a dataset it lacks)."""
+    import datasets.config
+
+    from bimotion import hub
+    from bimotion.data import reading
+
+    work, hub_cache, built = hub_dataset
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # a machine with network, as it is set up
+
+    def unanswered(repo_id, *args, **kwargs):
+        raise hub.HubUnreachableError(f"could not reach the Hub for {repo_id}", "the Hub did not answer")
+
+    monkeypatch.setattr(hub, "hub_file", unanswered)
+    load, switch = datasets.load_dataset, []
+
+    def recorded(*args, **kwargs):  # datasets' switch as the load reads it
+        switch.append(datasets.config.HF_HUB_OFFLINE)
+        if ends == "interrupted":
+            raise KeyboardInterrupt
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_dataset", recorded)
+    if ends == "loaded":
+        assert len(reading.load_source(HUB_ID, "zho_eld", "train", cache_dir=built)) == 8
+    else:
+        with pytest.raises(KeyboardInterrupt if ends == "interrupted" else hub.HubUnreachableError) as failed:
+            reading.load_source("my-lab/none" if ends == "not cached" else HUB_ID, "zho_eld", cache_dir=built)
+        assert ends == "interrupted" or "the Hub did not answer" in str(failed.value)
+    assert switch == [True] and datasets.config.HF_HUB_OFFLINE is False

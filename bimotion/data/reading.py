@@ -247,18 +247,21 @@ def load_source(
 
     bounded()  # the Hub's listings datasets asks for set no timeout: one that never answers ends the load
     name, what = str(source), f"config {config} of the dataset {source}"
-    if not hub.is_hub_id(name):  # a local folder in the Hub's layout (not prepared): read, nothing asked of the Hub
-        return datasets.load_dataset(name, config, split=split, cache_dir=cache_dir and str(cache_dir))
-    try:
-        hub.hub_file(name, layout.CARD_FILE, repo_type="dataset")
-        # read from the Hub's cache alone where it did not answer: datasets then reads its own alone too
-        unreached, why = hub.hub_unreachable(), None
-    except hub.HubUnreachableError as err:  # the card not at hand: datasets' cache may hold the dataset still
-        unreached, why = err.why, err.why
+    local = not hub.is_hub_id(name)  # a local folder in the Hub's layout (not prepared): read, nothing asked of the Hub
+    unreached = why = None  # why the Hub was not read (then datasets reads its cache alone), and the error's words
+    if not local:
+        try:
+            hub.hub_file(name, layout.CARD_FILE, repo_type="dataset")
+            # read from the Hub's cache alone where it did not answer: datasets then reads its own alone too
+            unreached = hub.hub_unreachable()
+        except hub.HubUnreachableError as err:  # the card not at hand: datasets' cache may hold the dataset still
+            unreached, why = err.why, err.why
     try:
         with _cache_only(unreached is not None):
             return datasets.load_dataset(name, config, split=split, cache_dir=cache_dir and str(cache_dir))
     except Exception as err:
+        if local:  # a folder's error, as load_dataset words it
+            raise
         if unreached is not None and isinstance(err, ConnectionError):  # datasets' own: its cache does not hold it
             why = why or hub.fetch_failure(err, name, offline=unreached)
         elif unreached is None and hub.from_the_hub(err) and not hub.absent_on_hub(err):  # a stall, a refusal
