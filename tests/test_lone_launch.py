@@ -83,6 +83,16 @@ def test_a_count_given_in_accelerates_hyphen_spelling_is_named(tmp_path, flags):
     assert "in one process, not 2: " in run.stderr and "--multi_gpu --num_processes 2 " in run.stderr, run.stderr
 
 
+def test_a_launch_of_two_is_refused_where_the_users_master_port_is_the_one_accelerate_sets(tmp_path):
+    """A job script's ``export MASTER_PORT=29500`` (torch's usual port, accelerate's default): the launcher's
+    environment held the very port the process got, which was taken for the user's own MASTER_PORT of a launch of
+    one, so `accelerate launch --cpu --num_processes 2` went on and trained alone, silently."""
+    run = _launch(tmp_path, "--cpu", "--num_processes", "2", MASTER_ADDR="127.0.0.1", MASTER_PORT="29500")
+    assert run.returncode != 0
+    assert "train.py: error: accelerate launch started " in run.stderr and " in one process, not 2: " in run.stderr
+    assert "not-there" not in run.stderr.split("Traceback")[0], run.stderr[-3000:]
+
+
 @pytest.mark.parametrize("exported", [False, True], ids=["alone", "users-master-port"])
 def test_a_launch_of_one_cpu_process_goes_on(tmp_path, exported):
     """One process asked (``--cpu``), also where the user's environment holds a MASTER_PORT of its own."""

@@ -65,8 +65,10 @@ def lone_launch(script: str | None = None) -> str | None:
     ``simple_launcher``: several CPU processes only through ``mpirun``, ``--mpirun_hostfile``), setting
     ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines), ``MASTER_ADDR``/``MASTER_PORT`` but no
     ``WORLD_SIZE``: the process trained alone, N times the work of each of N, and with another global batch.  The
-    fix is worded for the case, ``--cpu`` or the CUDA GPUs this process sees (:func:`_lone_fix`).  A ``MASTER_PORT``
-    the launcher's own environment held (Linux: ``/proc``) is the user's, not a sign of N > 1; a process whose
+    fix is worded for the case, ``--cpu`` or the CUDA GPUs this process sees (:func:`_lone_fix`).  The launcher's
+    ``--num_processes`` decides where it gives one (a ``MASTER_PORT=29500`` exported as the launcher sets it hides
+    nothing); without one (a config's count), a ``MASTER_PORT`` the launcher's own environment held (Linux:
+    ``/proc``) is the user's, not a sign of N > 1; a process whose
     parent is not accelerate's launcher (``python`` run with those variables exported, or a parent that cannot be
     read) is not refused.  ``script``: what was launched, as the fix writes it (default: ``sys.argv[0]``; the
     ``bimotion`` commands give ``-m bimotion advise``)."""
@@ -76,10 +78,12 @@ def lone_launch(script: str | None = None) -> str | None:
     arguments = _process_arguments(os.getppid())
     if not any(Path(arg).name in ACCELERATE_LAUNCHERS for arg in arguments[:3]):  # a job script's python, say
         return None
-    launcher = _process_environment(os.getppid())
-    if launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
-        return None  # the user's MASTER_PORT, as the one process accelerate started inherited it
     count = _flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
+    if count.isdigit() and int(count) <= 1:
+        return None  # one process asked: a MASTER_PORT set is the user's
+    launcher = _process_environment(os.getppid())
+    if not count.isdigit() and launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
+        return None  # no count on its command line (a config's): the user's MASTER_PORT, as the process inherited it
     cpu = env["ACCELERATE_USE_CPU"].strip().lower() in ("1", "true", "yes", "y", "on", "t")  # str(args.cpu) it sets
     return _lone_fix(script or sys.argv[0], count, cpu=cpu, gpus=_cuda_gpus())
 
