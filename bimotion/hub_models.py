@@ -64,9 +64,13 @@ def model_kwargs(name: str, revision: str | None = None, cache_dir: str | None =
 def load_failure(err: BaseException, name: str) -> str:
     """Why the model ``name``, no folder here, could not be loaded (``err``: its load's error), and what to do, for a
     caller's ``cannot load model NAME: no such folder here, and ...``: a failure of the Hub's (a stall, a refusal, a
-    server error; not its 404) in :func:`bimotion.hub.fetch_failure`'s one wording; else the Hub that cannot be used
+    server error; not its 404) in :func:`bimotion.hub.fetch_failure`'s one wording; a ``ValueError`` not the Hub's
+    (transformers refusing the files it found: a text model's config for an audio classifier) as a model of another
+    kind, not as a Hub that cannot be reached or a cache that lacks it; else the Hub that cannot be used
     (:func:`~bimotion.hub.hub_unreachable`) or that has no such model, with the error's first line."""
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, ValueError) and not from_the_hub(err):  # transformers' refusal of files it found (cache, Hub)
+        return f"the model it names is not one this load takes ({first}); pass a speech model's folder or Hub id"
     why = hub_unreachable()
     if not why and from_the_hub(err) and not absent_on_hub(err):
         return fetch_failure(err, name)

@@ -166,3 +166,43 @@ def test_a_refused_base_model_is_said_once_for_a_launch(process, tmp_path, capsy
         assert errors[0].startswith(
             f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, "
         ), errors
+
+
+OTHER_KIND = """import sys
+from bimotion.hub import HubError
+from bimotion.predict.model import PredictError, load_predictor
+from bimotion.training.model import build_model, load_classifier
+for load in (build_model, load_classifier, lambda name: load_predictor(name, progress=False)):
+    try:
+        load("me/bert")
+    except (HubError, PredictError) as err:
+        print(err)
+"""
+
+
+def test_a_cached_hub_model_of_another_kind_is_not_said_as_a_hub_or_cache_that_lacks_it(tmp_path):
+    """A Hub id whose files the cache holds, a text model's (``model_type: bert``), given where an audio classifier is
+    loaded: transformers' ValueError ("Unrecognized configuration class ...") was said as "the Hugging Face Hub cannot
+    be reached (HF_HUB_OFFLINE is set) and it cannot be loaded from the local cache ...; ... download it first: hf
+    download me/bert", sending the user to download what they have.  Now: a model of another kind."""
+    import subprocess
+    import sys
+
+    from bimotion.training.testing import subprocess_env
+
+    snapshot = tmp_path / "hub" / "models--me--bert" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("abc123")
+    config = '{"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}'
+    (snapshot / "config.json").write_text(config)
+    env = subprocess_env(HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
+    run = subprocess.run([sys.executable, "-c", OTHER_KIND], env=env, capture_output=True, text=True, timeout=600)
+    said = run.stdout.splitlines()
+    assert len(said) == 3, run.stdout + run.stderr[-3000:]
+    for line in said:
+        assert line.startswith("cannot load model me/bert: no such folder here, and the model it names is not one "), (
+            line
+        )
+        assert "Unrecognized configuration class" in line and "cannot be loaded from the local cache" not in line, line
+        assert "hf download" not in line, line
