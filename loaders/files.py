@@ -17,6 +17,7 @@ error line of a write into it that failed (a full disk, a folder not writable)."
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import glob
 import hashlib
@@ -68,8 +69,8 @@ def open_atomic(
 ) -> Iterator[IO]:
     """A file object (``"w"``: UTF-8 text, ``"wb"``: bytes) whose contents replace ``path`` when the
     ``with`` block ends without an error; on an error nothing is left and ``path`` is as it was.
-    ``exclusive``: ``path`` is created whole, never replaced (``os.link``): ``FileExistsError`` where anything is
-    there, another writer's file that came first included.
+    ``exclusive``: ``path`` is created whole, never replaced (:func:`_place_new`): ``FileExistsError`` where anything
+    is there, another writer's file that came first included.
 
     >>> with open_atomic("preds.npz", "wb") as f:
     ...     np.savez(f, logits=logits)
@@ -83,13 +84,33 @@ def open_atomic(
         with open(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             yield f
         if exclusive:
-            os.link(tmp, path)  # atomic: fails where path exists
-            tmp.unlink()
+            _place_new(tmp, path)
         else:
             os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# what os.link raises on a file system without hard links (FAT, exFAT, some SMB and FUSE mounts)
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+
+
+def _place_new(tmp: Path, path: Path) -> None:
+    """The whole file ``tmp`` at ``path``, a new name only: ``FileExistsError`` where anything is there.  A hard link
+    (atomic); on a file system without them (:data:`NO_HARD_LINKS`: an exFAT drive, a share), ``path`` claimed by an
+    exclusive create, then replaced by ``tmp``: still never two writers' file, a reader between the two sees it empty."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in NO_HARD_LINKS:
+            raise
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # FileExistsError where one is there
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, exclusive: bool = False) -> Path:

@@ -223,13 +223,27 @@ def test_a_plan_another_worker_wrote_while_this_one_checked_its_inputs_is_not_ov
     assert json.loads((out / "plan.json").read_text()) == theirs
 
 
-def test_of_two_workers_that_both_passed_the_settings_check_the_second_plan_is_refused_not_written_over(tmp_path):
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+def test_of_two_workers_that_both_passed_the_settings_check_the_second_plan_is_refused_not_written_over(
+    tmp_path, links, monkeypatch
+):
     """Two workers with other settings starting together both found no plan.json and both passed check_settings;
     each then wrote its plan (replacing whatever was there), and the last write won: the first worker's models were
     trained under a plan.json naming the other's settings.  plan.json is created exclusively: the second write is
     refused with the refusal a mismatching plan gets, the first plan left as it was; the same settings again (a
-    rerun, a worker of the same grid) still replace it."""
+    rerun, a worker of the same grid) still replace it.  Also on a file system without hard links (an exFAT drive,
+    an SMB share: os.link fails with EPERM), where the exclusive write's link made every grid run fail there with
+    'PermissionError: [Errno 1] Operation not permitted' on its plan.json."""
+    import errno
     import json
+    import os
+
+    if not links:
+
+        def no_link(src, dst, *args, **kwargs):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(src), None, str(dst))
+
+        monkeypatch.setattr(os, "link", no_link)
 
     from bimotion.grid.settings import SettingsMismatch, check_settings, write_plan
 
