@@ -234,6 +234,23 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
     )
 
 
+def test_one_process_on_a_folder_a_launch_trained_is_given_a_launch_accelerate_runs_in_several(tmp_path):
+    """The refusal's fix for a worker of one process on a folder a launch of 2 trained was `accelerate launch
+    --num_processes 2 recipes/grid.py ...`, which on a machine of fewer than 2 GPUs (a CPU one) accelerate starts in
+    one process, refused as such (lone_launch): the fix met a second refusal.  It names --multi_gpu."""
+    import json
+
+    from bimotion.grid.settings import LAUNCH, SettingsMismatch, check_settings
+
+    now = {"data": {}, "base_model": "tiny", "training": {}}
+    (tmp_path / "plan.json").write_text(json.dumps({"settings": {**now, "training": {LAUNCH: 2}}}))
+    with pytest.raises(SettingsMismatch) as refused:
+        check_settings(tmp_path, now)
+    assert "as its models were trained (accelerate launch --multi_gpu --num_processes 2 recipes/grid.py ...)." in str(
+        refused.value
+    ), refused.value
+
+
 def _small_probe_config() -> dict:
     """The shipped probe config, made small: one seed, zho_eld alone, a small head trained 3 epochs."""
     from bimotion.grid import load_config, shipped_config

@@ -65,10 +65,11 @@ def _differing(before: dict, now: dict, path: str = "") -> list[str]:
     return out
 
 
-# the command a worker runs (Grid.runs_as), as a launch-count refusal words its fix: (one process, a launch of N)
+# the command a worker runs (Grid.runs_as), as a launch-count refusal words its fix: (one process, a launch of N);
+# --multi_gpu: without it accelerate starts one process where it counts fewer than 2 GPUs (refused: lone_launch)
 RUN_AS = {
-    "grid": ("python recipes/grid.py ...", "accelerate launch --num_processes {n} recipes/grid.py ..."),
-    "advise": ("bimotion advise ...", "accelerate launch --num_processes {n} -m bimotion advise ..."),
+    "grid": ("python recipes/grid.py ...", "accelerate launch --multi_gpu --num_processes {n} recipes/grid.py ..."),
+    "advise": ("bimotion advise ...", "accelerate launch --multi_gpu --num_processes {n} -m bimotion advise ..."),
 }
 
 
