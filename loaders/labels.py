@@ -45,6 +45,27 @@ EMOTION_WORDS: frozenset[str] = frozenset(
     兴奋 興奮 沮丧 沮喪 失望 骄傲 驕傲 尴尬 尷尬 惭愧 慚愧 满足 滿足 孤独 孤獨 委屈 激动 激動 烦 煩 烦躁 煩躁 怕 喜欢 喜歡""".split()
 )
 
+# Prefixes that make an emotion word its opposite ('unhappy', '不开心', '唔開心'): a label one of them sets apart from a
+# mapped one is another emotion, not its typo, so loaders.metadata_cells guesses none ('unhappy' is not 'happy').
+NEGATIONS: tuple[str, ...] = (
+    "un",
+    "non",
+    "non-",
+    "not ",
+    "not-",
+    "not_",
+    "dis",
+    "in",
+    "不",
+    "唔",
+    "冇",
+    "没",
+    "沒",
+    "無",
+    "无",
+    "非",
+)
+
 # Source code (as it appears in file names, folder names or label files) -> label name.
 CORPUS_LABEL_MAPS: dict[str, dict[str, str]] = {
     "crema_d": {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import BadFileError, bad
-from .labels import CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS
+from .labels import CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS, NEGATIONS
 from .languages import group_code_hint, is_language_code, language_hint
 from .metafiles import composed
 from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, OWN_MIN_AGE, age_group_of, elderly_min_age
@@ -94,13 +94,20 @@ def _near_label(name: str, known: list[str]) -> str | None:
     match is that close, the one label of its length differing from it in one character (``傷新``: ``傷心``, an
     input method's homophone; two characters differing in one match only half as closely), unless ``name`` is
     itself an emotion word bimotion knows (:func:`_emotion_word`: ``害羞``, shy, one character from ``害怕``,
-    afraid; ``mad`` from ``sad``), which one character makes another word, not a typo."""
+    afraid; ``mad`` from ``sad``), which one character makes another word, not a typo; nor, of a close match, the
+    label ``name`` negates or that negates it (:func:`_negated`: ``unhappy`` with ``happy`` mapped)."""
     if near := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
-        return near[0]
+        return None if _negated(name, near[0]) else near[0]  # 'unhappy' is not a typo of 'happy'
     if _emotion_word(name):
         return None
     one_off = {k for k in known if 2 <= len(k) == len(name) <= 4 and sum(a != b for a, b in zip(k, name)) == 1}
     return one_off.pop() if len(one_off) == 1 else None
+
+
+def _negated(name: str, label: str) -> bool:
+    """Whether ``name`` and ``label`` differ only by a prefix that makes one the other's opposite (``NEGATIONS``:
+    ``unhappy`` and ``happy``, ``不开心`` and ``开心``): two emotions, not a typo."""
+    return any(name == prefix + label or label == prefix + name for prefix in NEGATIONS)
 
 
 def _emotion_word(name: str) -> bool:

@@ -739,12 +739,20 @@ def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
 
 
 @pytest.mark.parametrize(
-    "mapped, typed", [({"害怕": "fear", "開心": "happiness"}, "害羞"), ({"sad": "sadness", "glad": "happiness"}, "mad")]
+    "mapped, typed",
+    [
+        ({"害怕": "fear", "開心": "happiness"}, "害羞"),
+        ({"sad": "sadness", "glad": "happiness"}, "mad"),
+        ({"happy": "happiness", "sad": "sadness"}, "unhappy"),  # a close match: "did you mean 'happy'?" before
+        ({"开心": "happiness", "难过": "sadness"}, "不开心"),  # unhappy, as 开心 negated
+    ],
 )
 def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_path, root, mapped, typed):
     """'害羞' (shy) with '害怕' (afraid) mapped was asked "did you mean '害怕'?", and 'mad' with 'sad' mapped "did you
     mean 'sad'?": another emotion, which a user may relabel the clip as.  A label that is itself an emotion word
-    bimotion knows gets no guess; the fix of mapping it stays (a typo that is no word, '傷新', still gets one)."""
+    bimotion knows gets no guess; the fix of mapping it stays (a typo that is no word, '傷新', still gets one).  Nor
+    does the opposite of a mapped label ('unhappy', '不开心' with 'happy', '开心' mapped), which the close match took
+    for its typo: "did you mean 'happy'?"."""
     own = copy_of(root, tmp_path)
     (own / "label_map.json").write_text(json.dumps(mapped, ensure_ascii=False), encoding="utf-8")
     _set_cells(own, 2, emotion=typed)
