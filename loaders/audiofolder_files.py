@@ -10,8 +10,10 @@ from pathlib import Path
 
 from .base import Collector
 from .errors import bad
+from .identical import unlisted_copy
 from .metadata import Row
 from .metafiles import case_hint, case_matches, composed
+from .unread import is_audio
 from .walk import searched, stood_for, walk_files
 
 
@@ -62,25 +64,23 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
     every, listed = rows
     skipped = c.report.counts[(c.corpus, "unlisted_file")]
     listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
+    listed_at = (metadata.name, {f"{c.corpus}/{composed(r)}": row.line for r, row in every.items()})
     for relpath, path in unlisted.items():
         near, why = _near(relpath, listed_near)
-        with c.item(path):
-            c.stray(
-                path,
-                bad(
-                    path,
-                    "unlisted_file",
-                    f"audio by content, but not listed in {metadata.name}: its "
-                    "emotion, language and age are unknown"
-                    + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else case_hint(relpath, every)),
-                    "add a row for it, move it out of the corpus folder, or pass --skip-bad",
-                ),
-            )
-    if c.report.counts[(c.corpus, "unlisted_file")] > skipped:  # where each clip is listed: for the skip of a copy
-        c.report.listed_at[c.corpus] = (
-            metadata.name,
-            {f"{c.corpus}/{composed(r)}": row.line for r, row in every.items()},
+        error = bad(
+            path,
+            "unlisted_file",
+            f"audio by content, but not listed in {metadata.name}: its "
+            "emotion, language and age are unknown"
+            + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else case_hint(relpath, every)),
+            "add a row for it, move it out of the corpus folder, or pass --skip-bad",
         )
+        with c.item(path):
+            if not c.skip_bad and is_audio(path):  # raised now: a copy of a clip said as scan's look says its skip
+                error = unlisted_copy(error, c.corpus, c.records, listed_at)
+            c.stray(path, error)
+    if c.report.counts[(c.corpus, "unlisted_file")] > skipped:  # where each clip is listed: for the skip of a copy
+        c.report.listed_at[c.corpus] = listed_at
     unlisted_like = dict(zip(unlisted, unlisted, strict=True))
     unlisted_near = _near_misses(unlisted_like)
     for relpath, row in sorted(listed.items()):

@@ -136,14 +136,35 @@ def _name_copies(report: SkipReport, unlisted: dict[str, _Unlisted], sets: Itera
             clip = next((i for i in sorted(ids) if i in lines), None)
             if clip is None:  # the same audio as another file no row lists, or as another corpus's clip only
                 continue
-            report.reword(
-                copy.corpus,
-                "unlisted_file",
-                copy.path,
-                f"audio by content, but not listed in {metadata}: the same audio as {clip.partition('/')[2]}, which "
-                f"{metadata} line {lines[clip]} lists (a second copy of that clip: delete it or move it out of the "
-                "corpus folder)",
-            )
+            report.reword(copy.corpus, "unlisted_file", copy.path, _copy_said(metadata, clip, lines[clip]))
+
+
+COPY_FIX = "delete it or move it out of the corpus folder"  # an unlisted copy of a listed clip's
+
+
+def _copy_said(metadata: str, clip: str, line) -> str:
+    """What an unlisted file holding the audio of ``clip`` (a record id), which ``metadata``'s ``line`` lists, is."""
+    return (
+        f"audio by content, but not listed in {metadata}: the same audio as {clip.partition('/')[2]}, which "
+        f"{metadata} line {line} lists (a second copy of that clip: {COPY_FIX})"
+    )
+
+
+def unlisted_copy(error: CorpusError, corpus: str, records: list, listed_at: tuple[str, dict]) -> CorpusError:
+    """``error``, the ``unlisted_file`` error of an audio file of ``corpus`` that no row lists, raised without
+    ``--skip-bad``, before scan and prepare look for identical audio: where the file holds the audio of one of
+    ``records`` (its corpus's listed clips; ``listed_at``: its metadata's name, and ``{record id: line}``), that
+    look's words for its skip (:func:`_name_copies`, here of this file alone), with :data:`COPY_FIX`; else ``error``."""
+    report = SkipReport()
+    report.add(corpus, error)
+    report.listed_at[corpus] = listed_at
+    identical_audio(records, report=report, unlisted_only={corpus})
+    ((_, said),) = report.examples[(corpus, "unlisted_file")]
+    return (
+        error
+        if said == error.message
+        else type(error)(error.path, error.reason, said, f"{COPY_FIX}, or pass --skip-bad")
+    )
 
 
 def _frames(record) -> int:

@@ -265,3 +265,33 @@ def test_an_unlisted_copy_of_a_listed_clip_is_said_to_be_its_copy_by_scan_and_pr
             looked = next(o["total"] for o in tqdm_options if o.get("desc") == "finding identical audio")
             assert looked == 2 + sum((c["sample_rate_hz"], c["duration_s"]) in keys for c in clips) < len(clips), looked
     assert testing.digest(home) == before
+
+
+def test_without_skip_bad_an_unlisted_copy_of_a_listed_clip_stops_in_the_words_of_its_skip(tmp_path, capsys):
+    """Without --skip-bad, the first unlisted file stopped scan and prepare before they looked for identical audio,
+    so an unlisted copy of a listed clip was said as unknown audio ("its emotion, language and age are unknown"),
+    while with --skip-bad its skip names it a copy.  It now stops in the words of its skip (a copy of that clip, the
+    line that lists it), with the fix; an unlisted file of other audio keeps its words."""
+    home = testing.make_corpus("audiofolder", tmp_path / "home", metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        first = next(csv.DictReader(f))["file_name"]
+    copy = home / Path(first).parent / "take_2.wav"
+    shutil.copyfile(home / first, copy)
+    before = testing.digest(home)
+    said = (
+        f"error: {copy}: audio by content, but not listed in metadata.csv: the same audio as {first}, which "
+        "metadata.csv line 2 lists (a second copy of that clip: delete it or move it out of the corpus folder)\n"
+        "  fix: delete it or move it out of the corpus folder, or pass --skip-bad"
+    )
+    for argv in (["scan", "-o", str(tmp_path / "m.jsonl")], ["prepare", "--output", str(tmp_path / "out")]):
+        assert main([*argv, "-q", "--source", f"carehome={home}"]) != 0
+        err = capsys.readouterr().err
+        assert said in err and "unknown" not in err, err
+    assert testing.digest(home) == before
+    import soundfile
+
+    samples, rate = soundfile.read(home / first, dtype="int16")
+    soundfile.write(copy, -samples, rate, subtype="PCM_16")  # its length and rate, other audio: not a copy
+    assert main(["scan", "-q", "-o", str(tmp_path / "m.jsonl"), "--source", f"carehome={home}"]) != 0
+    err = capsys.readouterr().err
+    assert f"error: {copy}: audio by content, but not listed in metadata.csv: its emotion, language and age " in err
