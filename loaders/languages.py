@@ -25,7 +25,7 @@ class LanguageNames(dict):
 LANGUAGE_NAMES = LanguageNames(
     eng="English", zho="Mandarin", yue="Cantonese",
     # a few more, for the groups users bring (any other ISO 639-3 code works, named by SIL's table)
-    ind="Indonesian", zsm="Malay", msa="Malay", nan="Hokkien (Min Nan)", hak="Hakka", wuu="Wu", tgl="Tagalog",
+    ind="Indonesian", zsm="Malay", nan="Hokkien (Min Nan)", hak="Hakka", wuu="Wu", tgl="Tagalog",
     fil="Filipino", vie="Vietnamese", tha="Thai", khm="Khmer", mya="Burmese", jpn="Japanese", kor="Korean",
     hin="Hindi", ben="Bengali", tam="Tamil", urd="Urdu", ara="Arabic", tur="Turkish", fas="Persian",
     spa="Spanish", por="Portuguese", fra="French", deu="German", ita="Italian", nld="Dutch", rus="Russian",
@@ -47,7 +47,13 @@ ISO_639_1 = {
 # an individual language's ISO 639-3 code where bimotion's groups name that language by its macrolanguage's:
 # Mandarin is zho (zho_eld, zho_adu: CSED's and ESD's Mandarin), so a corpus's rows written 'cmn' made a group
 # of their own, cmn_eld ("Mandarin Chinese"), which the unions, the grid and advise took for another language
-GROUP_CODE = {"cmn": "zho"}
+# Malay is zsm, Standard Malay (Malaysia's, Singapore's, Brunei's), an individual language as Indonesian, ind, is:
+# msa, the macrolanguage (Indonesian among its members), named Malay too, made a second Malay group of the same rows
+GROUP_CODE = {"cmn": "zho", "msa": "zsm"}
+# why a code of GROUP_CODE is not its language's, where that is more than another code for the same language
+GROUP_CODE_WHY = {
+    "msa": "'msa' is Malay the macrolanguage, whose members include Indonesian ('ind'): Standard Malay is 'zsm'",
+}
 _OF_TWO_LETTERS = {two: three for three, two in reversed(ISO_639_1.items())}  # zh -> zho, ms -> zsm
 # names a sheet gives in the language's own script (a Hong Kong team types 粵語, not Cantonese)
 NATIVE_NAMES = {
@@ -141,5 +147,5 @@ def group_code_hint(code: str) -> str | None:
     return (
         f"write {meant!r}, the code bimotion's groups give {LANGUAGE_NAMES[meant]} ({groups}): as {code!r} its rows "
         f"would be a group of their own ({code}_eld, {code}_adu), apart from {meant}'s and compared with them as "
-        "another language"
+        "another language" + (f" ({GROUP_CODE_WHY[code]})" if code in GROUP_CODE_WHY else "")
     )

@@ -1484,3 +1484,26 @@ def test_a_chained_ogg_of_ones_own_is_a_counted_skip(root, tmp_path):
     report = SkipReport()
     assert len(loaders.load(NAME, own, skip_bad=True, report=report)) == len(every) - 1
     assert report.to_dict() == {f"{NAME}/unsupported_format": 1}
+
+
+@pytest.mark.parametrize("given", ["msa", "MSA", "Malay (macrolanguage)", "msa-MY", "Malay", "ms", "ms-MY"])
+def test_malay_is_one_group_zsm_the_macrolanguage_code_msa_is_refused_naming_it(tmp_path, root, given):
+    """'msa' (Malay the macrolanguage, Indonesian among its members) and 'zsm' (Standard Malay) both passed, each
+    named "Malay": one corpus's rows written each way made two Malay groups, msa_eld and zsm_eld, compared as two
+    languages.  Malay is zsm now, as Indonesian is ind (individual languages); 'msa', its name and its tags are a
+    bad_language naming 'zsm', and 'Malay', 'ms' and 'ms-MY' name 'zsm' as before."""
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: rows[0].update(language="zsm"))
+    assert "zsm" in {r.language for r in loaders.load(NAME, own)}
+    _edit_rows(own, lambda rows: rows[0].update(language=given))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 2: language .* is not ") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "bad_language"
+    if "msa" in given.lower() or "(" in given:
+        assert err.value.hint.startswith(
+            "write 'zsm', the code bimotion's groups give Malay (zsm_eld, zsm_adu): as 'msa' its rows would be a "
+            "group of their own (msa_eld, msa_adu)"
+        ), err.value.hint
+        assert "('msa' is Malay the macrolanguage, whose members include Indonesian ('ind')" in err.value.hint
+    else:
+        assert err.value.hint.startswith("write 'zsm', the ISO 639-3 code of Malay"), err.value.hint
