@@ -32,17 +32,36 @@ LABEL_CODES: dict[str, str] = {
     "other": "oth", "unknown": "unk",
 }  # fmt: skip
 
-# Emotion words a sheet may hold in the languages of bimotion's groups (English, Mandarin and Cantonese, simplified
-# and traditional), casefolded: a label typed as one of them is a word of its own, not a typo of a mapped label one
-# character away ('害羞', shy, is not '害怕', afraid; 'mad' is not 'sad'), so loaders.metadata_cells guesses none.
+# Emotion words a sheet may hold, by the languages they are words of: bimotion's groups' (English, Mandarin and
+# Cantonese, simplified and traditional) and those of the groups its users bring (Indonesian, Malay, Tagalog/Filipino,
+# Hokkien, Vietnamese, Thai).  A label typed as one of them (casefolded) is a word of its own, not a typo of a mapped
+# label one character away ('害羞', shy, is not '害怕', afraid; 'mad' is not 'sad'; 'suka', joy, is not 'duka',
+# grief; '擔心', worried, is not '傷心', sad), so loaders.metadata_cells guesses none.  One word per space.
+EMOTION_WORDS_BY_LANGUAGE: dict[tuple[str, ...], str] = {
+    ("eng",): """anger angry mad furious annoyed irritated rage hate happy happiness joy joyful glad cheerful amused
+    content sad sadness sorrow unhappy upset hurt lonely fear afraid scared fearful anxious anxiety worried nervous
+    disgust disgusted surprise surprised neutral calm bored boredom tired shy shame ashamed guilt guilty pride proud
+    love contempt excited excitement frustrated frustration relief relieved jealous envy hope positive negative
+    other""",
+    (
+        "zho",
+        "yue",
+    ): """生气 生氣 愤怒 憤怒 发火 發火 嬲 怒 开心 開心 快乐 快樂 高兴 高興 愉快 喜 伤心 傷心 难过 難過 悲伤 悲傷 哀
+    害怕 恐惧 恐懼 惊 驚 惊讶 驚訝 惊喜 驚喜 惊吓 驚嚇 厌恶 厭惡 讨厌 討厭 恶心 噁心 中立 中性 平静 平靜 害羞 羞 紧张 緊張 焦虑
+    焦慮 无聊 無聊 兴奋 興奮 沮丧 沮喪 失望 骄傲 驕傲 尴尬 尷尬 惭愧 慚愧 满足 滿足 孤独 孤獨 委屈 激动 激動 烦 煩 烦躁 煩躁 怕
+    喜欢 喜歡 担心 擔心 忧郁 憂鬱 憎 恨""",
+    ("yue",): "唔開心 唔开心 好開心 好开心 嬲嬲 激氣 激气 悶 闷 攰 驚慌 惊慌 肉酸 乞人憎 冇所謂 冇所谓",
+    ("nan",): "歡喜 欢喜 受氣 受气 艱苦 艰苦 煩惱 烦恼",
+    ("ind", "zsm"): """marah kesal jengkel geram murka benci senang gembira bahagia suka ceria riang sedih duka pilu
+    sendu takut ngeri cemas khawatir gugup gelisah jijik muak terkejut kaget heran netral tenang bosan jenuh malu
+    bangga kecewa frustrasi lega cemburu iri cinta sayang semangat positif negatif lainnya seronok risau bimbang
+    meluat terperanjat hairan""",
+    ("tgl", "fil"): "galit inis masaya saya tuwa malungkot lungkot takot kaba nandidiri pandidiri gulat nagulat hiya",
+    ("vie",): "giận vui buồn sợ ghét chán",
+    ("tha",): "โกรธ ดีใจ เสียใจ กลัว รังเกียจ ประหลาดใจ เศร้า",
+}
 EMOTION_WORDS: frozenset[str] = frozenset(
-    """anger angry mad furious annoyed irritated rage hate happy happiness joy joyful glad cheerful amused content
-    sad sadness sorrow unhappy upset hurt lonely fear afraid scared fearful anxious anxiety worried nervous disgust
-    disgusted surprise surprised neutral calm bored boredom tired shy shame ashamed guilt guilty pride proud love
-    contempt excited excitement frustrated frustration relief relieved jealous envy hope positive negative other
-    生气 生氣 愤怒 憤怒 发火 發火 嬲 怒 开心 開心 快乐 快樂 高兴 高興 愉快 喜 伤心 傷心 难过 難過 悲伤 悲傷 哀 害怕 恐惧 恐懼
-    惊 驚 惊讶 驚訝 惊喜 驚喜 惊吓 驚嚇 厌恶 厭惡 讨厌 討厭 恶心 噁心 中立 中性 平静 平靜 害羞 羞 紧张 緊張 焦虑 焦慮 无聊 無聊
-    兴奋 興奮 沮丧 沮喪 失望 骄傲 驕傲 尴尬 尷尬 惭愧 慚愧 满足 滿足 孤独 孤獨 委屈 激动 激動 烦 煩 烦躁 煩躁 怕 喜欢 喜歡""".split()
+    word.casefold() for words in EMOTION_WORDS_BY_LANGUAGE.values() for word in words.split()
 )
 
 # Prefixes that make an emotion word its opposite ('unhappy', '不开心', '唔開心'): a label one of them sets apart from a

@@ -745,6 +745,9 @@ def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
         ({"sad": "sadness", "glad": "happiness"}, "mad"),
         ({"happy": "happiness", "sad": "sadness"}, "unhappy"),  # a close match: "did you mean 'happy'?" before
         ({"开心": "happiness", "难过": "sadness"}, "不开心"),  # unhappy, as 开心 negated
+        ({"duka": "sadness", "marah": "anger"}, "suka"),  # Indonesian and Malay: joy, not grief
+        ({"傷心": "sadness", "嬲": "anger"}, "擔心"),  # worried, not sad
+        ({"好開心": "happiness", "嬲": "anger"}, "唔開心"),  # Cantonese: unhappy, not very happy
     ],
 )
 def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_path, root, mapped, typed):
@@ -761,6 +764,19 @@ def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_pat
     said = str(err.value)
     assert err.value.reason == "unknown_label" and f"metadata.csv line 2: emotion {typed!r} is not mapped" in said, said
     assert "did you mean" not in said, said
+
+
+def test_the_emotion_words_are_a_table_of_languages_each_word_listed_once():
+    """The emotion words no guess takes for a typo are one table by language (ISO 639-3 codes), each word once and in
+    the composed form cells are compared in, so a language's words are added in one place."""
+    from loaders.labels import EMOTION_WORDS, EMOTION_WORDS_BY_LANGUAGE
+    from loaders.languages import is_language_code
+
+    assert all(is_language_code(code) for codes in EMOTION_WORDS_BY_LANGUAGE for code in codes)
+    words = [word for listed in EMOTION_WORDS_BY_LANGUAGE.values() for word in listed.split()]
+    assert len(words) == len(set(words)) == len(EMOTION_WORDS)
+    assert all(unicodedata.normalize("NFC", w.casefold()) == w for w in words)
+    assert {"marah", "senang", "sedih", "takut", "jijik", "terkejut", "netral", "嬲", "galit"} <= EMOTION_WORDS
 
 
 def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
