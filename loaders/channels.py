@@ -39,18 +39,32 @@ CANCELLING_MIN_RMS = 1e-4  # channels quieter than this (RMS, -80 dBFS) are not 
 # mix is then below it too, which prepare, scan --levels and predict name as such) is not compared, nor a pair of
 # channels neither of which holds a signal above its own noise floor (SIGNAL_RISE_DB), noise alone at any level.
 DIFFERENT_CHANNELS_COHERENCE = 0.45
-# A channel holds a signal where its loudest segment's power in SIGNAL_BAND_HZ rises SIGNAL_RISE_DB or more above
-# its noise floor, the NOISE_FLOOR_PERCENTILE-th percentile of its segments' (digital silence left out).  Measured
-# in segments of CHANNEL_SEGMENT_S at 16 and 44.1 kHz: each of the real CSED's 652 clips rises 7.5 dB or more (its
-# short words, voiced throughout, the least; most 45-50 dB), and with white or pink noise at its level (0 dB SNR)
-# 5.3 dB or more (95% of them 7.3); white and pink noise alone, 0.3 s to 2 min, at most 4.5 dB.  Noise whose power
-# falls as 1/f^2 (brown) rises up to 9 dB in 30 s and is still compared, as before.
+# A channel holds a signal where its loudest segment rises SIGNAL_RISE_DB or more above its noise floor, measured in
+# SIGNAL_BANDS bands of SIGNAL_BAND_HZ (as many of equal width in octaves, each of MIN_BAND_BINS bins or more): each
+# band's power over its floor, the NOISE_FLOOR_PERCENTILE-th percentile of its segments' (digital silence left out),
+# averaged over the bands.  Each band over its own floor, noise of any colour measures alike: white, pink and brown
+# (1/f^2) noise alone, 0.3 s to 2 min at 16 and 44.1 kHz, at most 5.6 dB (the power of the whole band over its floor,
+# measured before, rose up to 8.5 dB in brown noise, white's 2.6: its few low bins' power varies most).  Each of the
+# real CSED's 652 clips, in segments of CHANNEL_SEGMENT_S at 44.1 and 16 kHz, rises 15 dB or more, and with white or
+# pink noise at its level (0 dB SNR) 6.7 dB or more (95% of them 11.2; the whole band's rise, 5.3 dB or more).
 SIGNAL_RISE_DB = 6.0
 SIGNAL_BAND_HZ = (100.0, 4000.0)  # where speech's power is, above hum and a drifting offset
-NOISE_FLOOR_PERCENTILE = 2.0
+SIGNAL_BANDS, MIN_BAND_BINS = 24, 4
+NOISE_FLOOR_PERCENTILE = 10.0
 CHANNEL_SEGMENT_S = 0.064  # at most: a power of two of samples, 46 ms at 44.1 kHz, 64 ms at 16 kHz
 CHANNEL_BLOCK_FRAMES = 1 << 18  # 6 s at 44.1 kHz: a block's segments and spectra take 4 times its samples
 MIN_CHANNEL_SEGMENTS = 8  # fewer (a clip under 0.2 s at 44.1 kHz, 0.3 s at 16 kHz) is not compared
+
+
+def _bands(frequencies: np.ndarray) -> np.ndarray:
+    """The first bin of each band of ``frequencies`` (the bins of :data:`SIGNAL_BAND_HZ`): :data:`SIGNAL_BANDS` of
+    equal width in octaves, one too narrow joined to the next, so that each holds :data:`MIN_BAND_BINS` or more."""
+    edges = np.searchsorted(frequencies, np.geomspace(frequencies[0], frequencies[-1], SIGNAL_BANDS + 1)[:-1])
+    starts = [0]
+    for edge in edges[1:]:
+        if edge - starts[-1] >= MIN_BAND_BINS and len(frequencies) - edge >= MIN_BAND_BINS:
+            starts.append(int(edge))
+    return np.array(starts)
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,8 @@ class ChannelMeter:
         self.pairs = list(itertools.combinations(range(len(live)), 2))
         frequencies = np.fft.rfftfreq(self.size, 1 / rate_hz)
         self.band = slice(*np.searchsorted(frequencies, SIGNAL_BAND_HZ))  # the bins of SIGNAL_BAND_HZ
-        self.levels: list[np.ndarray] = []  # per block, channels x segments: each segment's power in the band
+        self.bands = _bands(frequencies[self.band])  # the first bin of each of its SIGNAL_BANDS
+        self.levels: list[np.ndarray] = []  # per block, channels x segments x bands: each segment's power in each
         self.power = np.zeros((len(live), self.size // 2 + 1))
         self.cross = np.zeros((len(self.pairs), self.size // 2 + 1), dtype=np.complex128)
         self.rest = np.zeros((len(live), 0), dtype=np.float32)  # per channel, the samples of a segment not yet whole
@@ -131,7 +146,9 @@ class ChannelMeter:
             spectra = scipy.fft.rfft(segments * self.window, axis=-1)  # channels x segments x bins
             power = np.square(spectra.real) + np.square(spectra.imag)
             self.power += power.sum(axis=1, dtype=np.float64)
-            self.levels.append(power[:, :, self.band].sum(axis=2, dtype=np.float64))
+            self.levels.append(
+                np.add.reduceat(power[:, :, self.band], self.bands, axis=2, dtype=np.float64).astype(np.float32)
+            )
             for k, (i, j) in enumerate(self.pairs):
                 self.cross[k] += (spectra[i] * spectra[j].conj()).sum(axis=0)
             self.segments += count
@@ -139,17 +156,19 @@ class ChannelMeter:
 
     def holding_signal(self) -> list[bool]:
         """Per live channel, whether it holds a signal: its loudest segment rises :data:`SIGNAL_RISE_DB` or more
-        above its noise floor (the :data:`NOISE_FLOOR_PERCENTILE`-th percentile of its segments' power in
-        :data:`SIGNAL_BAND_HZ`, segments of digital silence left out).  A channel of noise alone, at any level,
-        does not; one with no power in that band at all (a hum, a tone above it) is taken to, and compared as
-        before."""
+        above its noise floor, each of :data:`SIGNAL_BAND_HZ`'s :data:`SIGNAL_BANDS` bands' power over that band's
+        floor (the :data:`NOISE_FLOOR_PERCENTILE`-th percentile of its segments' power, segments of digital silence
+        left out), averaged over the bands.  A channel of noise alone, of any colour and level, does not; one with
+        no power in that band at all (a hum, a tone above it) is taken to, and compared as before."""
         if not self.levels:
             return [True] * len(self.live)
         held = []
-        for levels in np.concatenate(self.levels, axis=1):
-            sounding = levels[levels > 0]
-            floor = np.percentile(sounding, NOISE_FLOOR_PERCENTILE) if len(sounding) else 0.0
-            held.append(not floor > 0 or bool(sounding.max() >= floor * 10 ** (SIGNAL_RISE_DB / 10)))
+        for levels in np.concatenate(self.levels, axis=1):  # segments x bands
+            sounding = levels[levels.sum(axis=1) > 0]
+            floor = np.percentile(sounding, NOISE_FLOOR_PERCENTILE, axis=0) if len(sounding) else np.zeros(0)
+            floored = floor > 0
+            rise = (sounding[:, floored] / floor[floored]).mean(axis=1).max() if floored.any() else np.inf
+            held.append(bool(rise >= 10 ** (SIGNAL_RISE_DB / 10)))
         return held
 
     def least_alike(self) -> tuple[float, int, int] | None:
