@@ -94,12 +94,13 @@ def _near_label(name: str, known: list[str]) -> str | None:
     match is that close, the one label of its length differing from it in one character (``傷新``: ``傷心``, an
     input method's homophone; two characters differing in one match only half as closely), unless ``name`` is
     itself an emotion word bimotion knows (:func:`_emotion_word`: ``害羞``, shy, one character from ``害怕``,
-    afraid; ``mad`` from ``sad``), which one character makes another word, not a typo; nor, of a close match, the
-    label ``name`` negates or that negates it (:func:`_negated`: ``unhappy`` with ``happy`` mapped)."""
-    if near := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
-        return None if _negated(name, near[0]) else near[0]  # 'unhappy' is not a typo of 'happy'
+    afraid; ``mad`` from ``sad``), which one character makes another word, not a typo, nor a close match of another
+    emotion (``唔開心``, unhappy, from ``開心``, happy; ``tenang``, calm, from ``senang``, glad); nor, of a close
+    match, the label ``name`` negates or that negates it (:func:`_negated`: ``不高兴`` with ``高兴`` mapped)."""
     if _emotion_word(name):
         return None
+    if near := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
+        return None if _negated(name, near[0]) else near[0]  # 'unhappy' is not a typo of 'happy'
     one_off = {k for k in known if 2 <= len(k) == len(name) <= 4 and sum(a != b for a, b in zip(k, name)) == 1}
     return one_off.pop() if len(one_off) == 1 else None
 

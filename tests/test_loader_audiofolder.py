@@ -748,6 +748,9 @@ def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
         ({"duka": "sadness", "marah": "anger"}, "suka"),  # Indonesian and Malay: joy, not grief
         ({"傷心": "sadness", "嬲": "anger"}, "擔心"),  # worried, not sad
         ({"好開心": "happiness", "嬲": "anger"}, "唔開心"),  # Cantonese: unhappy, not very happy
+        ({"開心": "happiness", "嬲": "anger"}, "唔開心"),  # a close match (0.8) of another emotion: no guess either
+        ({"senang": "happiness", "marah": "anger"}, "tenang"),  # Indonesian: calm, not glad
+        ({"happy": "happiness", "angry": "anger"}, "unhappy"),
     ],
 )
 def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_path, root, mapped, typed):
