@@ -88,7 +88,10 @@ def check_head(path: Path, head: bytes) -> str:
         )
     if kind == "empty":
         raise BadFileError(
-            path, "empty_file", "the file is empty (0 bytes)", "copy, download or extract this file again"
+            path,
+            "empty_file",
+            "the file is empty (0 bytes)",
+            "copy, download or extract this file again, or pass --skip-bad to skip it",
         )
     if kind == "aac":
         raise BadFileError(

@@ -100,6 +100,27 @@ def test_bad_files_raise_errors_that_name_the_file_and_the_fix(tmp_path, make, r
     assert str(path) in str(info.value) and "fix:" in str(info.value)
 
 
+def test_an_empty_clip_of_ones_own_corpus_stops_scan_with_the_fix_of_skipping_it(tmp_path, capsys):
+    """An empty wav among a user's own clips stopped `bimotion scan` with "fix: copy, download or extract this
+    file again" alone, where a truncated one's fix also offered --skip-bad: the one way on for a clip that
+    cannot be got again (a recorder's failed take) went unsaid."""
+    from conftest import closing_error
+
+    import loaders
+    from bimotion.cli import main
+
+    root = loaders.testing.make_corpus("audiofolder", tmp_path / "raw", language="ind")
+    empty = sorted(root.rglob("*.wav"))[0]
+    empty.write_bytes(b"")
+    out = tmp_path / "m.jsonl"
+    assert main(["scan", "--source", f"carehome={root}", "-o", str(out), "-q"]) == 2
+    said = closing_error(capsys.readouterr().err)
+    assert said.startswith(f"error: {empty}: the file is empty (0 bytes)"), said
+    assert "or pass --skip-bad to skip it" in said, said
+    assert main(["scan", "--source", f"carehome={root}", "-o", str(out), "-q", "--skip-bad"]) == 0
+    assert "empty_file" in capsys.readouterr().out
+
+
 def test_truncated_wav_is_detected(tmp_path, tone):
     path = tmp_path / "t.wav"
     soundfile.write(path, tone, RATE)
