@@ -675,6 +675,41 @@ def test_a_mixtures_at_chance_verdict_names_the_reading_it_judged():
     assert line.endswith("(no verdict: it and the baseline are both at or below chance read by arg-max)."), line
 
 
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_model_scoring_0_on_labels_it_trained_on_says_why_with_its_arg_max_reading():
+    """`bimotion advise --target ind_eld` on a small own corpus printed "a model of English adults alone scores
+    0.0 ± 0.0 † on Indonesian elderly" with no word of why, where train.py's table explains a 0.0 (no label
+    predicted right at the 0.5 threshold) with the same scores read by arg-max; a 0.0 of untrained labels keeps
+    their line alone."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
+
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], estimate(91.4), estimate(0.0), chance=40.0)
+    zero = dict(score=estimate(0.0), delta=estimate(-91.4), chance=40.0, argmax=[8.3], ua=[16.7])
+    english = MixtureResult("eng_adu", "e", "e", "inference", "X(¬l,¬a)", ["eng_adu"], **zero)
+    mandarin = MixtureResult("zho_eld", "z", "z", "inference", "X(¬l,a)", ["zho_eld"], untrained=["anger"], **zero)
+    added = MixtureResult("ind_eld+eng_eld", "a", "a", "augment", "X(l,a)+eng_eld", ["eng_eld"], **zero)
+    advice = Advice(
+        "ind_eld", "ind_eld", 48, 40.0, [0], 0.95, 1000, "mean", "probe", [baseline, added, english, mandarin],
+        Path("."), chance_argmax=25.0, chance_ua=25.0,
+    )  # fmt: skip
+    lines = summary_lines(advice)
+    why = (
+        "0.0: no label of the target predicted right at the 0.5 threshold; read by arg-max (one label per clip), "
+        "it scores 8.3 vs chance 25.0 and its UA 16.7% vs 25.0%."
+    )
+    said = {line.split(" scores")[0].split(" lowers")[0]: line for line in lines if line.startswith("- ")}
+    assert said["- Cross-group inference: a model of English adults alone"].endswith(why), lines
+    assert said["- Adding English elderly"].endswith(why), lines
+    assert "0.0: no label" not in said["- Cross-group inference: a model of Mandarin elderly alone"], lines
+    assert why in render_markdown(advice)  # advice.md starts with the summary
+    argmax = Advice(**{**advice.__dict__, "metric": "weighted_f1_argmax"})
+    assert not any("0.0: no label" in line for line in summary_lines(argmax))
+
+
 def test_augment_only_names_other_groups_of_the_grid():
     assert [m.spec for m in target_mixtures("zho_eld", ["zho_eld", "zho_adu"], ["zho_adu"])] == [
         "zho_eld", "zho_eld+zho_adu"

@@ -187,10 +187,10 @@ def _ranked_line(advice: Advice) -> str:
     )
 
 
-def _argmax_reading(advice: Advice, model: MixtureResult) -> str:
+def _argmax_reading(advice: Advice, model: MixtureResult, whose: str = "") -> str:
     """``model`` read by arg-max, with the chance levels: ``read by arg-max (one label per clip), the in-group
     baseline scores 50.0 vs chance 33.4 and its UA 50.3% vs 33.3%`` (its UA where recorded; n/a where NaN)."""
-    whose = "the in-group baseline" if model.role == "baseline" else f"{describe(model)} ({model.spec})"
+    whose = whose or ("the in-group baseline" if model.role == "baseline" else f"{describe(model)} ({model.spec})")
     ua = f" and its UA {mean_of(model.ua):.1f}% vs {advice.chance_ua:.1f}%" if ua_known(model, advice.chance_ua) else ""
     if model.ua and not ua:  # recorded, but NaN for a seed or its chance level: said, not printed as "nan%"
         ua = f" (its UA n/a: not a number in metrics/{model.slug}/seed<k>.json, so judged by the arg-max F1 alone)"
@@ -214,6 +214,16 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
         action = f"{describe(best)} beats the in-group baseline by {amount} {_points(advice)}"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
     return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({_verdict(best, advice)})."
+
+
+def _nothing_right(advice: Advice, mixture: MixtureResult) -> str:
+    """Why a model of the target's labels scored 0.0 at the 0.5 threshold, and its arg-max reading (as train.py's
+    table says it), or nothing: where it is not 0.0, was read by arg-max, or its untrained labels say why."""
+    if mixture.score.mean != 0 or advice.metric != "weighted_f1" or not mixture.argmax or mixture.untrained:
+        return ""
+    return (
+        f" 0.0: no label of the target predicted right at the 0.5 threshold; {_argmax_reading(advice, mixture, 'it')}."
+    )
 
 
 def _points(advice: Advice) -> str:
@@ -267,7 +277,7 @@ def summary_lines(advice: Advice) -> list[str]:
         verb, amount = _change(mixture.delta)
         lines.append(
             f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} {_points(advice)} "
-            f"({_verdict(mixture, advice)})."
+            f"({_verdict(mixture, advice)})." + _nothing_right(advice, mixture)
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
@@ -280,6 +290,7 @@ def summary_lines(advice: Advice) -> list[str]:
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
             f"({_verdict(mixture, advice)})."
             + (f" {untrained_words('it')}: {', '.join(mixture.untrained)}." if mixture.untrained else "")
+            + _nothing_right(advice, mixture)
         )
     if advice.augment_only:
         names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only], "+".join(advice.augment_only))
