@@ -37,13 +37,14 @@ from pathlib import Path
 from . import register_source
 from .audiofolder_files import read_files
 from .base import Collector
-from .errors import InputWarning, LayoutError, SkipReport, some_files
+from .errors import BadFileError, InputWarning, LayoutError, SkipReport, some_files
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, metadata_files, read_text
 from .record import Utterance
 from .source import SourceInfo
+from .unread import is_audio
 
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"
@@ -105,10 +106,27 @@ def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
     if above is not None:
         above = next((up for up in path.parents if up.name and up.resolve() == above), above)  # as the user wrote it
         return f"{root} holds no {wanted}; the folder {above} above it does: give that folder", True
+    classes = [f"{c.name}/" for c in children if c.is_dir() and _holds_audio(c)]
+    if classes:  # Hugging Face's audiofolder takes labels from these folders' names; bimotion reads metadata only
+        return (
+            f"{root} holds no {wanted}; its subfolders {some_files(classes)} hold audio, but labels are not read from "
+            f"folder names: list each clip in {root}/metadata.csv, its emotion too (file_name,emotion,language,age,"
+            f"...: {classes[0]}CLIP.wav,{classes[0][:-1]},...)",
+            True,
+        )
     own = [c.name for c in children if c.suffix.lower() in (".csv", ".tsv", ".jsonl") and c.is_file()]
     own = [n for n in own if not n.lower().startswith("label_map.")]  # the user's table, under its own name?
     hint = f"; it holds {some_files(own)}: if one lists your clips (file_name,emotion,...), save a copy as metadata.csv"
     return f"{root} holds no {wanted}" + (hint if own else ""), False
+
+
+def _holds_audio(folder: Path) -> bool:
+    """Whether one of the first few files in ``folder`` (a class folder of clips, ``marah/``) is audio by content."""
+    try:
+        files = sorted(f for f in folder.iterdir() if f.is_file())[:3]
+        return any(is_audio(f) for f in files)
+    except (OSError, BadFileError):
+        return False
 
 
 def check_name(name: str) -> str:

@@ -633,6 +633,26 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
     assert "save a copy as metadata.csv)" in err and "label_map.json" not in err, err
 
 
+def test_an_own_corpus_of_class_folders_says_labels_are_not_read_from_folder_names(tmp_path, capsys):
+    """Clips filed in folders named by their emotion (marah/, senang/), which Hugging Face's audiofolder, the
+    convention the docs name, reads as labels, said only "unknown corpus 'lansia'; ... (DIR holds no metadata.csv
+    or metadata.jsonl)": that the folders' names are not read, and the metadata.csv to write, went unsaid."""
+    own = testing.make_corpus("audiofolder", tmp_path / "raw" / "mine")
+    clips = sorted(own.rglob("*.wav"))
+    folders = tmp_path / "lansia"
+    for i, label in enumerate(["marah", "senang"]):
+        (folders / label).mkdir(parents=True)
+        (folders / label / "a.wav").write_bytes(clips[i].read_bytes())
+    (folders / "notes").mkdir()
+    (folders / "notes" / "readme.txt").write_text("not audio")
+    with pytest.raises(SystemExit) as done:
+        main(["scan", "--source", f"lansia={folders}", "--output", str(tmp_path / "m.jsonl")])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "unknown corpus" not in err, err
+    assert "its subfolders marah/, senang/ hold audio, but labels are not read from folder names" in err, err
+    assert f"list each clip in {folders}/metadata.csv" in err and "marah/CLIP.wav,marah," in err, err
+
+
 def test_a_source_given_without_its_name_or_with_a_space_for_the_equals_sign_says_how_to_write_it(tmp_path, capsys):
     """--source csed ~/data/CSED (a space for '=') and --source ~/data/CSED (no name) said only "expected
     NAME=DIR, got 'csed'": the fix is now said with it."""
