@@ -26,8 +26,8 @@ SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
 MIN_AGE_YEARS, MAX_AGE_YEARS = OWN_MIN_AGE, 130
 # a unit of years an age may be written with after its number (in any case, with or without a space):
 # 72 years, 72 yrs, 72y, 72 y.o., 72 year old, 72-year-old, 72歲 (traditional), 72岁 (simplified), 72 tahun
-# and 72 thn (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age
-YEARS = ("years old", "year old", "years-old", "year-old", "years", "year", "tahun", "thn", "y.o.", "yrs", "yr",
+# and 72 thn, 72 th (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age
+YEARS = ("years old", "year old", "years-old", "year-old", "years", "year", "tahun", "thn", "th", "y.o.", "yrs", "yr",
          "yo", "y", "歲", "岁")  # fmt: skip
 # a gender cell's spellings (in any case) per gender: English, Chinese, and Indonesian (P, Perempuan,
 # Wanita; L, Laki-laki, Pria) and Malay (Perempuan, Wanita; Lelaki), whose forms sheets abbreviate to P/L;
@@ -41,7 +41,9 @@ GENDERS = {spelling: gender for gender, spellings in GENDER_SPELLINGS.items() fo
 # age_group so given is one not given
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null", "nan", "#n/a")
 AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu",
-              **dict.fromkeys(("長者", "长者", "老年", "老人"), "eld"), **dict.fromkeys(("成人", "成年"), "adu")}  # fmt: skip
+              **dict.fromkeys(("長者", "长者", "老年", "老人"), "eld"), **dict.fromkeys(("成人", "成年"), "adu"),
+              # Indonesian and Malay: lansia (lanjut usia), manula; Malay warga emas; dewasa, adult in both
+              **dict.fromkeys(("lansia", "lanjut usia", "manula", "warga emas"), "eld"), "dewasa": "adu"}  # fmt: skip
 SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation"),
           "訓練": "train", "训练": "train", "驗證": "validation", "验证": "validation", "測試": "test", "测试": "test"}  # fmt: skip
 

@@ -1462,6 +1462,26 @@ def test_an_age_as_english_and_indonesian_sheets_spell_it_out_is_read_as_its_yea
             age_years(refused, "ind", fail)
 
 
+def test_an_indonesian_sheets_age_and_age_group_words_are_read(tmp_path, root):
+    """An Indonesian care home's sheet writes ages "62 th" (tahun's other abbreviation) and age groups "lansia"
+    (lanjut usia, elderly) and "dewasa" (adult): each was a `bad_age` ("age '62 th' is not a number of years")
+    or "age_group 'lansia' is not a spelling this reader knows", where its genders (P/L) were read."""
+    own = copy_of(root, tmp_path)
+    groups = {"lansia": "eld", "Lanjut Usia": "eld", "manula": "eld", "warga emas": "eld", "DEWASA": "adu"}
+    elderly = [word for word, group in groups.items() if group == "eld"]
+
+    def edit(rows):
+        for i, row in enumerate(rows):  # each speaker's rows keep its group, in the words of its sheet
+            row.update(age="", age_group=elderly[i % len(elderly)] if "-eld-" in row["speaker_id"] else "DEWASA")
+        rows[0].update(age="72 th", age_group="")
+
+    rows = _edit_rows(own, edit)
+    records = {Path(r.path).name: r for r in loaders.load(NAME, own)}
+    assert records[Path(rows[0]["file_name"]).name].age == 72
+    for row in rows[1:]:
+        assert records[Path(row["file_name"]).name].age_group == groups[row["age_group"]], row
+
+
 def test_indonesian_and_malay_gender_spellings_are_read(tmp_path, root):
     """A sheet from Indonesia spells gender P/L (Perempuan, Laki-laki; Wanita, Pria), one from Malaysia
     Lelaki: each was a `bad_gender`.  They read as f and m; no spelling means both genders, or unknown."""
