@@ -1,6 +1,11 @@
 """The README's test command printed nothing for minutes on 2 cores (the slowest files start first, for
 the workers' balance: tests/conftest.py's LONGEST_FIRST), and a new user stopped it as hung after 5
-minutes.  A line before the first dot says the wait, where the run starts with those files."""
+minutes.  A line before the first dot says the wait, where the run starts with those files.
+
+The README's test command is the default suite (~10 min on 2 cores, the brief's bound); the slow tier (the
+demo's learning check, the 13-model grid, real launches, full-size corpus trees: ~15 min more) is left out of it,
+said at its end with how to run it, and runs with `--slow`, a `-m` expression (CI's `-m "slow or stress"`) or
+its node id."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SLOW = "tests/test_demo.py::test_demo_runs_every_stage_learns_and_leaves_loadable_datasets"
+QUICK = "tests/test_demo.py::test_the_readme_demos_lock_file_is_ignored_by_git"
 SAID = "the slowest files start first (test_demo.py), so the first dots can take several minutes on 2 cores"
 
 
@@ -36,3 +43,21 @@ def test_a_run_that_starts_with_the_slowest_files_says_the_wait_first(workers):
 def test_a_run_of_quick_files_says_nothing_of_a_wait():
     out = _pytest("-n", "0", "tests/test_chance.py")
     assert "the suite has not hung" not in out, out
+
+
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-n", "0"]])
+def test_the_default_suite_leaves_the_slow_tier_out_and_says_how_to_run_it(workers):
+    out = _pytest(*workers, "tests/test_demo.py", "-k", "learns_and_leaves or lock_file_is_ignored")
+    assert "1 passed" in out, out  # the quick one ran; the demo's ten minutes did not
+    assert "1 slow test left out (the demo's learning check, " in out and "`--slow` runs it too, as CI does" in out
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [["--slow", "tests/test_demo.py"], ["-m", "slow", "tests/test_demo.py"], [SLOW]],
+    ids=["--slow", "-m", "id"],
+)
+def test_the_slow_tier_runs_where_it_is_asked_for(chosen):
+    out = _pytest("-n", "0", "--collect-only", *chosen)
+    assert SLOW in out and "slow test" not in out, out
+    assert (QUICK in out) == (chosen[0] == "--slow"), out  # -m slow: that tier alone; an id: that test alone
