@@ -710,3 +710,32 @@ def test_a_folder_in_the_place_of_a_grids_plan_is_one_error_naming_it_and_the_fi
     (earlier / "plan.json").rmdir()
     shutil.copy(finished_grid / "plan.json", earlier / "plan.json")
     check_settings(earlier, Grid(CONFIG, data_dirs, earlier, log=None).settings)
+
+
+@pytest.mark.parametrize("models", ["{}", "null", '"zho_eld"'])
+def test_a_plan_whose_models_is_no_list_says_so(tmp_path, models):
+    """plan.json whose "models" is no list (an object, null: edited by hand) was said to be "its model 1 is no object
+    naming its "name" and "shards"", of a model it does not have.  It says now what is wrong: its "models" is no
+    list, and what it is; where recipes/project.py --grid_dir reads it, and where a grid run checks its folder."""
+    from conftest import load_recipe
+
+    from bimotion.grid.settings import check_settings
+    from bimotion.training.parsing import ArgumentError
+    from loaders.errors import DamagedFileError
+
+    grid_dir = tmp_path / "grid"
+    grid_dir.mkdir()
+    plan = grid_dir / "plan.json"
+    plan.write_text(f'{{"models": {models}}}\n')
+    kind = {"{}": "an object", "null": "null", '"zho_eld"': "a string"}[models]
+    wrong = f'{plan}: its "models" is {kind}, not a list of the models it plans (edited by hand?), so'
+    fix = "put a whole copy of it back, or choose another output folder, or delete that one to start over"
+    project = load_recipe("project")
+    with pytest.raises(ArgumentError) as raised:
+        project.model_dir_of(project.ProjectArguments(grid_dir=str(grid_dir)), "zho_eld")
+    assert str(raised.value) == (
+        f"--model zho_eld: {wrong} the grid in {grid_dir} cannot tell whether it plans a model of 'zho_eld': {fix}"
+    )
+    with pytest.raises(DamagedFileError) as raised:
+        check_settings(grid_dir, {})
+    assert str(raised.value).startswith(wrong) and str(raised.value).endswith(fix)

@@ -74,14 +74,17 @@ def read_metrics(path: Path, stake: str) -> dict | None:
     except FileNotFoundError:
         return None
     if not isinstance(metrics, dict):
-        held = {list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
-            type(metrics), "a number"
-        )
         raise DamagedFileError(
-            f"{path}: holds JSON {held}, not a metrics file's object (edited by hand?), so {stake}: delete it, "
-            f"{SCORE_AGAIN}"
+            f"{path}: holds JSON {_json_kind(metrics)}, not a metrics file's object (edited by hand?), so {stake}: "
+            f"delete it, {SCORE_AGAIN}"
         )
     return metrics
+
+
+def _json_kind(value) -> str:
+    """What a JSON ``value`` is, in words: ``an object``, ``an array``, ``null`` ... (a file's or a key's, by hand)."""
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 # a damaged marker of the grid's (:func:`read_marker`): what the rerun needs of it (``{again}``: which command)
@@ -141,7 +144,12 @@ def read_plan(path: Path, stake: str) -> dict:
     if not isinstance(plan, dict):
         raise DamagedFileError(f"{path}: holds no grid plan's object (edited by hand?), so {stake}: {PLAN_FIX}")
     models = plan.get("models", [])
-    for n, model in enumerate(models if isinstance(models, list) else [None], 1):  # model_dir_in_grid reads each
+    if not isinstance(models, list):
+        raise DamagedFileError(
+            f'{path}: its "models" is {_json_kind(models)}, not a list of the models it plans (edited by hand?), so '
+            f"{stake}: {PLAN_FIX}"
+        )
+    for n, model in enumerate(models, 1):  # model_dir_in_grid reads each
         if (
             not isinstance(model, dict)
             or not isinstance(model.get("name"), str)
