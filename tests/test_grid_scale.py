@@ -598,7 +598,8 @@ def test_ctrl_c_as_a_trained_model_is_read_to_be_scored_says_the_rerun_trains_no
     """Ctrl-C as the grid read the marker of a model it had trained (its checkpoints deleted), to score its unit,
     ended "... the model in progress saved no checkpoint: the rerun trains it again from the start"; and as it read
     it to score a stale unit again before the tables (another shard's), "interrupted during model zho_eld seed 0:
-    ... no model was in progress: it stopped before the tables".  The rerun trains nothing of it: both say so."""
+    ... no model was in progress: it stopped before the tables".  The rerun trains nothing of it: both say so.  The
+    closing line names the unit's shard (0/2), not that of the worker scoring it again (1/2, which it named)."""
     import shutil
 
     from bimotion.grid import runner
@@ -611,7 +612,7 @@ def test_ctrl_c_as_a_trained_model_is_read_to_be_scored_says_the_rerun_trains_no
     if scoring == "again before the tables":  # its metrics file of other predictions: rescored by shard 1/2's worker
         metrics = out / "metrics" / first.slug / "seed0.json"
         metrics.write_text(json.dumps({**json.loads(metrics.read_text()), PREDICTIONS_SHA256: {}}))
-        shard, worker = ["--shard", "1/2"], ", shard 1/2"  # this worker's, as the closing line names it
+        shard, worker = ["--shard", "1/2"], ", shard 0/2"  # the unit's (the first), not this worker's (1/2)
     reused = runner.Grid._reused
 
     def interrupted(grid, model, *args, **kwargs):

@@ -36,9 +36,11 @@ def unit_name(model: PlannedModel, seed: int) -> str:
 
 
 def unit_words(grid, model: PlannedModel, seed: int) -> str:
-    """A unit as the grid's closing line names it: ``model eng_eld seed 0``, and this worker's shard."""
-    shard = f", shard {grid.shard[0]}/{grid.shard[1]}" if grid.shard else ""
-    return f"model {model.name} seed {seed}{shard}"
+    """A unit as the grid's closing line names it: ``model eng_eld seed 0``, and its shard (``, shard 1/4``), whichever
+    worker trains or scores it (the tables' worker scores another shard's unit again: :func:`rescore_stale`)."""
+    if not grid.shard:
+        return f"model {model.name} seed {seed}"
+    return f"model {model.name} seed {seed}, shard {units(grid).index((model, seed)) % grid.shard[1]}/{grid.shard[1]}"
 
 
 def units(grid) -> list[tuple[PlannedModel, int]]:
