@@ -132,7 +132,7 @@ def in_progress(err: KeyboardInterrupt) -> str:
     ``rescore_stale``), from what the stop recorded (``stopped_in``: the unit's model folder; where it stopped) and
     what that folder holds (its trained-model marker, a checkpoint)."""
     from bimotion.grid.config import MARKER
-    from bimotion.grid.workers import SCORING, stopped_before
+    from bimotion.grid.stops import SCORING, stopped_before
     from bimotion.training.checkpoints import last_checkpoint
     from bimotion.training.stopping import not_scored_words
 
@@ -143,9 +143,9 @@ def in_progress(err: KeyboardInterrupt) -> str:
             "the rerun trains nothing of it, it scores from its last checkpoint"
         )
     if before == SCORING or (folder and (folder / MARKER).is_file()):  # trained and marked (a rerun reuses it):
-        # stopped before its scoring (workers.stop_after_training), in it, or as it was read to be reused or scored again
+        # stopped before its scoring (stops.stop_after_training), in it, or as it was read to be reused or scored again
         return "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
-    if before:  # between models, before or while the tables are written (workers.stop_if_asked, stopping_before)
+    if before:  # between models, before or while the tables are written (stops.stop_if_asked, stopping_before)
         return f"no model was in progress: it stopped before {before}"
     if folder and not last_checkpoint(folder):  # none saved (a Ctrl-C in a grid that saves none)
         return "the model in progress saved no checkpoint: the rerun trains it again from the start"

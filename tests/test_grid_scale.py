@@ -470,9 +470,9 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
 def test_a_stop_between_models_says_no_model_was_in_progress(
     single, data_dirs, tmp_path, monkeypatch, capsys, stop, before
 ):
-    """A SIGTERM that came as a model finished (left pending: workers.stop_if_asked) or whose stop a finalizer
+    """A SIGTERM that came as a model finished (left pending: stops.stop_if_asked) or whose stop a finalizer
     swallowed as a model was scored (taken at the next unit's start, or before the tables:
-    workers.stop_if_lost_in_launch) stops the worker between two models, or before its tables; its last line
+    stops.stop_if_lost_in_launch) stops the worker between two models, or before its tables; its last line
     still said "finished models are reused and the model in progress resumes from its last checkpoint", though no
     model was in progress.  It says where it stopped."""
     import shutil
@@ -514,7 +514,7 @@ def test_a_stop_between_models_says_no_model_was_in_progress(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, single, tmp_path, capsys, monkeypatch):
     """A SIGTERM as a model's training saved its outputs (left pending, taken before its scoring:
-    workers.stop_after_training) ended with "... and no model was in progress: it stopped before its scoring"
+    stops.stop_after_training) ended with "... and no model was in progress: it stopped before its scoring"
     (its model is in progress: trained, marked, not scored); the line says what the rerun does."""
     from bimotion.training import run as training_run
 

@@ -500,7 +500,7 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     what, stake = {
         "predictions": ("a prediction file", f"save zho_eld seed 0's predictions of {path.stem}"),
         "metrics": ("a metrics file", "save zho_eld seed 0's scores"),
-        "marker": ("a trained-model marker", "reuse zho_eld seed 0's trained model"),
+        "marker": ("a trained-model marker", "tell whether zho_eld seed 0 is trained"),  # its check of the unit
         "confusion": ("a figure", "save zho_eld seed 0's confusion figure"),
     }[which]
     assert line == (
@@ -578,8 +578,8 @@ def test_a_marker_the_tables_check_cannot_read_is_one_error_line_on_a_cpu_as_on_
     against the precision its model is scored in (Grid.scoring_dtype), read from its trained-model marker on a GPU;
     on a CPU it only asked ``is_file()``, so a marker it cannot read (``chmod 000``) passed the check, met later by
     the tables' read of its labels, with another line than a GPU's.  The check reads it on every machine (a folder
-    or a FIFO there is an unfinished unit, :func:`~bimotion.grid.workers.finished`, never checked): one ``error:``
-    line naming the marker, what the check cannot do and the fix, exit 2, no claim left."""
+    or a FIFO there stops the check of whether the unit is finished, :func:`~bimotion.grid.workers.finished`, first):
+    one ``error:`` line naming the marker, what the check cannot do and the fix, exit 2, no claim left."""
     import shutil
 
     from bimotion.grid import MARKER
@@ -710,6 +710,105 @@ def test_a_folder_in_the_place_of_a_grids_plan_is_one_error_naming_it_and_the_fi
     (earlier / "plan.json").rmdir()
     shutil.copy(finished_grid / "plan.json", earlier / "plan.json")
     check_settings(earlier, Grid(CONFIG, data_dirs, earlier, log=None).settings)
+
+
+def _grid_recipe(out: Path, data_dirs, tmp_path: Path, *shard: str, unprivileged_run: bool = False):
+    """``python recipes/grid.py`` on the grid ``out`` (``shard``: ``--shard I/N``), its run; ``unprivileged_run``: where
+    permissions hold (:func:`conftest.unprivileged`: skipped where root cannot drop its capabilities)."""
+    import yaml
+
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items()), *shard]  # fmt: skip
+    argv = unprivileged(argv) if unprivileged_run else argv
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["folder", "fifo", "dead link"])
+def test_a_marker_that_is_no_file_is_one_error_line_for_every_worker(finished_grid, data_dirs, tmp_path, damage):
+    """A finished unit's marker (grid-trained.json) that is no file: a folder or a FIFO in its place was a unit
+    "not started" to the worker of another shard (recipes/grid.py --shard 1/2 exited 0 saying "1 unfinished: zho_eld
+    seed 0 (shard 0/2's, not started)"), as workers.finished asked is_file(); a link to no file (a disk not mounted)
+    made its own worker train the model again and replace the link with a new marker, silently.  Every worker's
+    check stops now with one error: line naming it and the fix, exit 2, nothing trained, the link left as it was."""
+    import shutil
+
+    from bimotion.grid import MARKER
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    marker = out / "models" / "zho_eld" / "seed0" / MARKER
+    marker.unlink()
+    stake = "so the grid cannot tell whether zho_eld seed 0 is trained"
+    if damage == "folder":
+        marker.mkdir()
+        said = f"{marker}: a folder, not a trained-model marker, {stake}: remove or rename that folder, then run the "
+        said += "same command again: the grid trains that model again"
+    elif damage == "fifo":
+        os.mkfifo(marker)
+        said = f"{marker}: a FIFO, socket or device, not a trained-model marker (not opened), {stake}: remove it, "
+        said += "then run the same command again"
+    else:
+        gone = tmp_path / "unmounted" / MARKER
+        marker.symlink_to(gone)
+        said = f"{marker}: a link to {gone}, which leads to no file (No such file or directory), {stake}: put back the "
+        said += "file it points to (on a disk not mounted now?), or remove the link to train that model again, then "
+        said += "run the same command again"
+    for shard in ((), ("--shard", "1/2")):  # its own worker's (shard 0/2's, or the one worker's), another shard's
+        proc = _grid_recipe(out, data_dirs, tmp_path, *shard)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (shard, proc.stdout, proc.stderr)
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line == f"error: {said}", shard
+        assert "[grid] training " not in proc.stdout and not list(out.glob("claims/*.claim"))
+    assert not (out / "tables").exists()
+    assert marker.is_symlink() if damage == "dead link" else not marker.is_file()
+
+
+def test_a_model_folder_that_cannot_be_entered_is_one_error_line_naming_it(finished_grid, data_dirs, tmp_path):
+    """A finished unit's model folder that cannot be entered (``chmod 000`` on ``models/zho_eld/seed0``) ended
+    python recipes/grid.py with a PermissionError traceback from workers.finished's is_file(), exit 1, and the
+    tables' read of its labels (Grid.trained_labels) with one from exists().  Both say now the one line of a folder
+    that cannot be entered: the folder, the marker it stops reading, what the grid cannot do, and the fix (run
+    unprivileged: skipped where root cannot drop its capabilities)."""
+    import json
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    folder = out / "models" / "zho_eld" / "seed0"
+    marker = folder / "grid-trained.json"
+    fix = "make it readable (chmod u+rx, or run as its owner), then run the same command again"
+
+    folder.chmod(0o000)
+    try:
+        proc = _grid_recipe(out, data_dirs, tmp_path, unprivileged_run=True)
+    finally:
+        folder.chmod(0o755)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line == (
+        f"error: {folder}: cannot enter this folder (Permission denied), so {marker} cannot be read and the grid "
+        f"cannot tell whether zho_eld seed 0 is trained: {fix}"
+    )
+    assert "[grid] training " not in proc.stdout and not list(out.glob("claims/*.claim"))
+
+    code = f"""from bimotion.grid import Grid
+grid = Grid({CONFIG!r}, {json.dumps({k: str(v) for k, v in data_dirs.items()})}, {str(out)!r}, log=None)
+(model,) = grid.plan.models
+try:
+    print(grid.trained_labels(model, 0))
+except Exception as err:
+    print(type(err).__name__ + ": " + str(err))
+"""
+    proc = run_snippet_locked(code, folder, 0o755)
+    assert proc.stdout.strip() == (
+        f"DamagedFileError: {folder}: cannot enter this folder (Permission denied), so {marker} cannot be read and "
+        f"the tables cannot read the labels zho_eld seed 0 was trained on: {fix}"
+    ), proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("models", ["{}", "null", '"zho_eld"'])

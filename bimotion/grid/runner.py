@@ -31,7 +31,7 @@ from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name, unseen_marker
 from .report import GridResult, tables_key, write_reports
-from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
+from .saved import SCORED_IN, concat_predictions, marker_at, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
 from .settings import check_settings, grid_settings, write_plan
 
@@ -137,7 +137,7 @@ class Grid:
 
                 discard_checkpoints(saved)
         self.ranks.barrier()
-        from .workers import stop_after_training
+        from .stops import stop_after_training
 
         stop_after_training(self)  # a stop lost, or a SIGTERM left pending, as training saved: nothing predicted
         return saved
@@ -147,8 +147,8 @@ class Grid:
         all read the same or all stop (:func:`on_every_process`), so none trains what another reuses, nor waits."""
         stake = f"the grid cannot reuse {model.name} seed {seed}'s trained model"
 
-        def read(_share: int, _of: int) -> Path | None:  # a damaged marker, a folder in its place: one line, the fix
-            return marked_model(self.out, read_marker(marker, stake), marker) if marker.exists() else None
+        def read(_share: int, _of: int) -> Path | None:  # a damaged marker, a folder or dead link there: one line
+            return marked_model(self.out, read_marker(marker, stake), marker) if marker_at(marker, stake) else None
 
         seen = on_every_process(read, *(self.ranks.processes if together else (0, 1)))
         blind = [i for i, path in enumerate(seen) if path is None]
@@ -245,10 +245,10 @@ class Grid:
             kind = autocast_device_type(scoring_device())
             marker = self.model_dir(model, seed) / MARKER
             stake = f"the grid cannot find the precision {model.name} seed {seed} is scored in"
-            try:  # read on a CPU too, as on a GPU: a folder, FIFO, unreadable or damaged one there is saved.py's one line
-                record = None if model_dir else read_marker(marker, stake)
-            except FileNotFoundError:  # no model finished here
-                return None
+            # read on a CPU too, as on a GPU: a folder, FIFO, dead link, unreadable or damaged one is saved.py's line
+            if not (model_dir or marker_at(marker, stake)):
+                return None  # no model finished here
+            record = None if model_dir else read_marker(marker, stake)
             if kind != "cuda":
                 self._dtypes[key] = scoring_precision(kind, None)
             else:
@@ -262,7 +262,7 @@ class Grid:
         every metric per group and corpus over all test clips, and each test set's weighted F1.  ``together``:
         every process of a launch is here (:func:`.workers.work`'s units): all train and predict, rank 0 scores
         (the others return None); else this process alone (the tables' rescoring of a finished unit, rank 0)."""
-        from .workers import SCORING, stopping_before
+        from .stops import SCORING, stopping_before
 
         model_dir = self.train_or_reuse(model, seed, together=together)
         with stopping_before(SCORING):  # trained and saved (its marker): a stop from here leaves it to score, not train
@@ -322,7 +322,8 @@ class Grid:
 
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
-        from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, stopping_before, work
+        from .stops import stop_if_asked, stop_if_lost_in_launch, stopping_before
+        from .workers import SHARE_DONE, report_once, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         own = self.trainer is not train_model  # registered in __init__, before the plan; trains on one process
@@ -370,9 +371,9 @@ class Grid:
         from ..training.metrics import read_trained_labels
 
         marker = self.model_dir(model, seed) / MARKER
-        if not marker.exists():  # as train_or_reuse: a folder there is read_marker's one folder_in_place line
-            return None
         stake = f"the tables cannot read the labels {model.name} seed {seed} was trained on"
+        if not marker_at(marker, stake):  # as train_or_reuse: a folder, FIFO or dead link there is one line, the fix
+            return None
         return read_trained_labels(marked_model(self.out, read_marker(marker, stake), marker))
 
 

@@ -1,7 +1,8 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
 writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
-(:func:`read_metrics`), a trained model's marker (:func:`read_marker`), a grid's plan (:func:`read_plan`); and the one ``error:`` line of a grid's file
+(:func:`read_metrics`), a trained model's marker (:func:`read_marker`; whether one is there, :func:`marker_at`),
+a grid's plan (:func:`read_plan`); and the one ``error:`` line of a grid's file
 it cannot read (:func:`unreadable`), that is cut short (:func:`damaged_npz`, :func:`read_metrics`,
 :func:`read_marker`, :func:`read_plan`) or where a folder stands in its place, read or written (:func:`folder_in_place`, :func:`writing`)."""
 
@@ -93,6 +94,8 @@ MARKER_FIX = (
     "unit's shard)"
 )
 SAME_COMMAND = "run the same command again"  # the grid's own reads of a marker
+# a folder in a marker's place (:func:`read_marker`, :func:`marker_at`) (``{again}``: which command)
+MARKER_FOLDER_FIX = "remove or rename that folder, then {again}: the grid trains that model again"
 # what a marker's keys hold, as its error names one it lacks: the model (every reader), its shards (model_dir_in_grid)
 MARKER_KEYS = {"model_dir": ("model folder", str), "shards": ("shards it was trained on", list)}
 
@@ -111,13 +114,48 @@ def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND, keys: tupl
     fix = MARKER_FIX.format(again=again)
     marker = _json_of(
         path, "trained-model marker", stake, cause="cut short by a crash or a copy, or edited by hand",
-        folder_fix=f"remove or rename that folder, then {again}: the grid trains that model again", fix=fix,
+        folder_fix=MARKER_FOLDER_FIX.format(again=again), fix=fix,
     )  # fmt: skip
     for key in keys:
         words, kind = MARKER_KEYS[key]
         if not isinstance(marker, dict) or not isinstance(marker.get(key), kind):
             raise DamagedFileError(f'{path}: names no {words} (no "{key}": edited by hand?), so {stake}: {fix}')
     return marker
+
+
+def marker_at(path: Path, stake: str, *, again: str = SAME_COMMAND) -> bool:
+    """Whether a trained model's marker is at ``path`` (a file, or a link to one; False: nothing there), asked before
+    a marker is read, never opening it.  Anything else there is one line naming it and the fix, not a model to train
+    (again, its link replaced by the new marker) or to wait for: a folder (:func:`folder_in_place`), a FIFO, socket
+    or device (:func:`_special`), a link to no file; a folder above it that cannot be entered :func:`unreadable`'s
+    (``stake``: what the grid cannot do; ``again``: as :func:`read_marker`'s)."""
+    import errno
+    import os
+    import stat
+
+    from loaders.errors import DamagedFileError
+
+    try:
+        mode = path.stat().st_mode
+    except PermissionError as err:
+        raise unreadable(err, stake) from err
+    except OSError as err:
+        if not path.is_symlink():
+            if isinstance(err, FileNotFoundError):
+                return False
+            raise
+        raise DamagedFileError(
+            f"{path}: a link to {os.readlink(path)}, which leads to no file ({err.strerror}), so {stake}: put back "
+            f"the file it points to (on a disk not mounted now?), or remove the link to train that model again, then "
+            f"{again}",
+            str(err),
+        ) from err
+    if stat.S_ISDIR(mode):
+        err = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        raise folder_in_place(path, "a trained-model marker", stake, MARKER_FOLDER_FIX.format(again=again), err)
+    if not stat.S_ISREG(mode):
+        raise _special(path, "trained-model marker", stake)
+    return True
 
 
 # a folder in the place of a grid's file it rewrites whole (:func:`writing`, :func:`read_plan`): what to do of it
@@ -186,10 +224,7 @@ def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, 
     except OSError:
         mode = None  # not there, or a folder above it cannot be entered: the reading's error, below
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise DamagedFileError(
-            f"{path}: a FIFO, socket or device, not a {what} (not opened), so {stake}: remove it, then run the same "
-            "command again"
-        )
+        raise _special(path, what, stake)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except PermissionError as err:
@@ -198,6 +233,17 @@ def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, 
         raise folder_in_place(path, f"a {what}", stake, folder_fix, err) from err
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise DamagedFileError(f"{path}: not a whole {what} ({err}: {cause}), so {stake}: {fix}", str(err)) from err
+
+
+def _special(path: Path, what: str, stake: str):
+    """The :class:`~loaders.errors.DamagedFileError` of a FIFO, socket or device where the grid reads its file ``path``
+    (a ``what``), never opened (a FIFO opened for reading waits for a writer, for ever): ``stake`` and the fix."""
+    from loaders.errors import DamagedFileError
+
+    return DamagedFileError(
+        f"{path}: a FIFO, socket or device, not a {what} (not opened), so {stake}: remove it, then run the same "
+        "command again"
+    )
 
 
 def folder_in_place(path: Path, what: str, stake: str, fix: str, err: OSError):

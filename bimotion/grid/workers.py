@@ -8,24 +8,24 @@ exits 0 then, its log's last line saying who writes them)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 from loaders.tables import counted
 
 from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
+from .config import MARKER
 from .plan import PlannedModel
 from .saved import (
     PREDICTIONS_SHA256,
     SCORED_IN,
     concat_predictions,
+    marker_at,
     one_dtype,
     prediction_records,
     read_metrics,
     sha256_record,
     unreadable,
 )
+from .stops import stop_if_asked, stop_if_lost_in_launch
 
 SHARE_DONE = "this worker's share is done"  # the grid's line where units are left to other workers (runner)
 
@@ -50,11 +50,13 @@ def units(grid) -> list[tuple[PlannedModel, int]]:
 def finished(grid, model: PlannedModel, seed: int) -> bool:
     """Trained (its marker), predicted on every test shard and scored (its metrics file, written last,
     which the tables read): only rescoring is left, which is cheap.  A unit whose predictions are
-    saved but whose metrics are not yet is its worker's still, so the tables wait for it."""
-    from .config import MARKER
-
+    saved but whose metrics are not yet is its worker's still, so the tables wait for it.  A marker that is no file
+    (a folder, a FIFO, a link to no file) or in a folder that cannot be entered: one line naming it and the fix
+    (:func:`.saved.marker_at`), not a unit to train again or say is not started."""
     return (
-        (grid.model_dir(model, seed) / MARKER).is_file()
+        marker_at(
+            grid.model_dir(model, seed) / MARKER, f"the grid cannot tell whether {model.name} seed {seed} is trained"
+        )
         and all(grid.prediction_file(model, seed, s).is_file() for s in grid.plan.test_shards)
         and grid.metrics_file(model, seed).is_file()
     )
@@ -97,73 +99,6 @@ def work(grid) -> list[str]:
     return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
 
 
-def stop_if_asked(
-    grid, before: str = "the next model", came: str = "a model finished", kept: str = "that model is done"
-) -> None:
-    """A SIGTERM that came after training's last safe point (:func:`bimotion.signals.take_pending_stop`, on any
-    process of a launch; one in its training or scoring stops it, :mod:`bimotion.training.stopping`) let that
-    model finish.  The worker stops now, as at any other SIGTERM (:class:`~bimotion.signals.Terminated`):
-    ``before`` training another, or once the units are done, ``before`` the tables (the last unit's came after
-    it: the worker wrote them and exited 0), or once a model is trained, before its scoring
-    (:func:`stop_after_training`).  ``came`` and ``kept``: what its log line says came to an end, and what is kept."""
-    from ..signals import Terminated, take_pending_stop
-
-    if grid.ranks.any(take_pending_stop()):
-        if grid.ranks.is_main:
-            grid.log(f"[grid] SIGTERM came as {came}: {kept}; stopping before {before}")
-        stop = Terminated(f"terminated by SIGTERM after {came}, before {before}")
-        stop.stopped_before = before
-        raise stop
-
-
-SCORING = "its scoring"  # what a stop once a model is trained comes before (:func:`stop_after_training`)
-
-
-def stop_after_training(grid) -> None:
-    """Once a model is trained and saved (its marker written: a rerun reuses it), before anything is predicted
-    with it: a stop a finalizer swallowed as training saved its outputs (:func:`stop_if_lost_in_launch`), and
-    a SIGTERM left pending there (:func:`stop_if_asked`), which let the grid predict every test clip with
-    it first, past Slurm's grace period.  Every process of a launch, agreed; not for a model reused."""
-    stop_if_lost_in_launch(grid, f"the end of its training, before {SCORING}", before=SCORING)
-    stop_if_asked(grid, SCORING, "a model finished training", "it is saved, and a rerun reuses it")
-
-
-def stopped_before(err: KeyboardInterrupt) -> str | None:
-    """What a stop between a worker's models came before (``the next model``, ``the tables``: no model was in
-    progress; :data:`SCORING`: its model trained, not scored), as :func:`stop_if_asked`,
-    :func:`stop_if_lost_in_launch` and :func:`stopping_before` record it; None for any other stop."""
-    return getattr(err, "stopped_before", None)
-
-
-@contextlib.contextmanager
-def stopping_before(before: str) -> Iterator[None]:
-    """A stop in the block that records nothing it came before records ``before`` (:func:`stopped_before`): a
-    trained model's prediction and scoring (:data:`SCORING`), the tables and figures (``the tables``)."""
-    try:
-        yield
-    except KeyboardInterrupt as stop:
-        if stopped_before(stop) is None:
-            stop.stopped_before = before
-        raise
-
-
-def stop_if_lost_in_launch(grid, where: str = "this unit's start", before: str = "the next model") -> None:
-    """A stop (SIGTERM, Ctrl-C) that a finalizer swallowed on any process of a launch
-    (:func:`bimotion.signals.stop_if_lost`), taken at a unit's start by every process together, agreed as
-    :func:`stop_if_asked` agrees a pending stop (:meth:`~.claims.Ranks.any`, before any process raises:
-    :func:`bimotion.signals.stop_if_lost_agreed`); one process alone (no launch) raises its own.  Also once the
-    units are done (``where``), before the tables: a stop lost in the last unit's scoring wrote them and exited 0.
-    ``before``: what the stop came before, for the closing line (:func:`stopped_before`; :data:`SCORING`: its model
-    trained, not yet scored)."""
-    from ..signals import stop_if_lost_agreed
-
-    try:
-        stop_if_lost_agreed(grid.ranks.any, where)
-    except KeyboardInterrupt as stop:
-        stop.stopped_before = before
-        raise
-
-
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
     """Train (every process of a launch) or reuse, predict (each process a share), then score (rank 0) one unit."""
     metrics = grid.score_model(model, seed, together=True)
@@ -190,8 +125,6 @@ def scored_line(tests: dict[str, dict], metric: str = "weighted_f1") -> str:
 
 def unfinished(grid) -> list[str]:
     """Every unfinished unit, with who holds it, whose worker is gone, or whose shard it is."""
-    from .config import MARKER
-
     out = []
     for i, (model, seed) in enumerate(units(grid)):
         if finished(grid, model, seed):
