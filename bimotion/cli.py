@@ -89,12 +89,8 @@ def main(
             said += did_you_mean(stray[0].partition("=")[0], flags)
         args._parser.error(said)
     from bimotion.console import quiet
-    from bimotion.extras import EXTRAS, missing_message, said_missing
-    from bimotion.hub_timeouts import TimeoutSettingError
-    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
-    from bimotion.training.checkpoints import ForeignCard
-    from bimotion.training.parsing import error_once
-    from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
+    from bimotion.extras import said_missing
+    from bimotion.memory import ready_for_a_limit
 
     command = f"{prog} {args.command}"
     if said_missing(command, getattr(sys.modules[args._run.__module__], "NEEDS", ())):  # before any work: a wheel
@@ -102,8 +98,19 @@ def main(
     _refuse_lone_launch(args, prog)
     quiet(args.verbose)
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
+    return _run(args, command)
 
+
+def _run(args, command: str) -> int:
+    """The command's exit code: its errors each one line, with the fix, said once for a launch (``error_once``)."""
+    from bimotion.extras import EXTRAS, missing_message
+    from bimotion.hub import HubError
+    from bimotion.hub_timeouts import TimeoutSettingError
+    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
+    from bimotion.training.checkpoints import ForeignCard
+    from bimotion.training.parsing import error_once
+    from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
         try:
@@ -114,6 +121,9 @@ def main(
         except ForeignCard as err:  # the demo's grid: a model folder holding the user's README.md, as train.py says it
             error_once(err.said("--output"))  # advise and demo name their folder --output
             return 2
+        except HubError as err:  # advise's grid: a config's base model or probe encoder the Hub refused or did not
+            error_once(err)  # send (bimotion.hub_models), met by every process of a launch; exit 1 as the recipes'
+            return 1
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name
             if err.name not in EXTRAS:  # not the package itself (a submodule missing from an old version: raised)
                 raise

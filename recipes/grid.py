@@ -169,6 +169,7 @@ def main(argv=None) -> int:
     from bimotion.grid.plan import StaleMarker
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
     from bimotion.grid.settings import SettingsMismatch
+    from bimotion.hub import HubError
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.checkpoints import ForeignCard
@@ -194,7 +195,10 @@ def main(argv=None) -> int:
         # every process of a launch (on_every_process): said once, by the main process (error_once); all exit non-zero
         error_once(err)
         return 2
-    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
+    except HubError as err:  # a model's load from the Hub (bimotion.hub_models: the config's base model or probe
+        error_once(err)  # encoder), by every process of a launch: said once, exit 1 as recipes/train.py and infer.py
+        return 1
+    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, the fix (HubError, a RuntimeError: above)
         return said_out_of_memory(err, "grid.py")
     if result is None:  # another process of this launch; or another worker writes the tables, as its log says
         return 0

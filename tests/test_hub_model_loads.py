@@ -143,11 +143,44 @@ def _train_me_ser(tmp_path):
     return train_and_report(TrainSpec.from_values(["zho_eld"], values, run_name="r"))
 
 
+def _grid_or_advise(command: str, tmp_path, monkeypatch) -> int:
+    """``recipes/grid.py`` or ``bimotion advise`` of a grid config whose base model is the Hub id me/ser: the exit code."""
+    import yaml
+    from conftest import load_recipe
+
+    from bimotion.training import testing
+
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    sizes = {"train": 4, "validation": 2, "test": 2}
+    data = testing.write_prepared(tmp_path / "data", shards=[("csed", "zho_eld"), ("esd", "zho_adu")], sizes=sizes)
+    config = {"model_name_or_path": "me/ser", "seeds": [0], "training": {"max_steps": 1}, "bootstrap_samples": 10,
+              "num_threads": 1, "tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld"]}  # fmt: skip
+    (tmp_path / "me-ser.yaml").write_text(yaml.safe_dump(config))
+    argv = ["--config", str(tmp_path / "me-ser.yaml"), "--bimotion", str(data)]
+    if command == "grid":
+        return load_recipe("grid").main([*argv, "--output_dir", str(tmp_path / "out")])
+    from bimotion.cli import main
+
+    return main(
+        ["advise", *argv, "--target", "zho_eld", "--groups", "zho_eld", "zho_adu", "--output", str(tmp_path / "out")]
+    )
+
+
+RUNS = {  # what fine-tunes the base model me/ser: its exit code
+    "train": lambda tmp_path, monkeypatch: _train_me_ser(tmp_path),
+    "grid": lambda tmp_path, monkeypatch: _grid_or_advise("grid", tmp_path, monkeypatch),
+    "advise": lambda tmp_path, monkeypatch: _grid_or_advise("advise", tmp_path, monkeypatch),
+}
+
+
 @pytest.mark.usefixtures("slept")
 @pytest.mark.parametrize("process", ["main", "other"])
-def test_a_refused_base_model_is_said_once_for_a_launch(process, tmp_path, capsys, monkeypatch, request):
-    """A training run's base model the Hub refuses: one ``error:`` line, exit 1, said by a launch's main process
-    alone (every process of ``accelerate launch --num_processes N recipes/train.py`` loads it, and each printed it)."""
+@pytest.mark.parametrize("run", RUNS)
+def test_a_refused_base_model_is_said_once_for_a_launch(run, process, tmp_path, capsys, monkeypatch, request):
+    """A base model me/ser the Hub refuses: one ``error:`` line, exit 1, said by a launch's main process alone (every
+    process of ``accelerate launch --num_processes N recipes/train.py`` loads it, and each printed it).  A grid
+    config's (``model_name_or_path: me/ser``) ended ``recipes/grid.py`` and ``bimotion advise`` in a traceback of the
+    ``HubError`` (``bimotion.hub.HubError: cannot load model me/ser: ...``), on every process; now they say it so too."""
     from conftest import StoppedByTheLauncher
 
     monkeypatch.setattr(hub, "_silent", {})
@@ -157,15 +190,17 @@ def test_a_refused_base_model_is_said_once_for_a_launch(process, tmp_path, capsy
         at(monkeypatch, urls["refusing"])
         if process == "other":
             with pytest.raises(StoppedByTheLauncher):
-                _train_me_ser(tmp_path)
+                RUNS[run](tmp_path, monkeypatch)
         else:
-            assert _train_me_ser(tmp_path) == 1
-    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
-    assert len(errors) == (0 if process == "other" else 1), errors
+            assert RUNS[run](tmp_path, monkeypatch) == 1
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert "Traceback" not in err and len(errors) == (0 if process == "other" else 1), err
     if process == "main":
         assert errors[0].startswith(
             f"error: cannot load model me/ser: no such folder here, and the Hub at {urls['refusing']} refused access, "
         ), errors
+        assert errors[0].endswith("or pass a local folder of me/ser"), errors
 
 
 OTHER_KIND = """import sys
