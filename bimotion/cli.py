@@ -30,11 +30,16 @@ DESCRIPTION = (
 def build_parser(
     prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands", description: str = DESCRIPTION
 ) -> argparse.ArgumentParser:
+    from bimotion.training.parsing import said_by_the_main_process  # light: neither torch nor transformers
+
     parser = argparse.ArgumentParser(  # the description wrapped as the commands' docstrings are
         prog=prog,
         description=textwrap.fill(description, HELP_WIDTH),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    said_by_the_main_process(
+        parser
+    )  # a usage error, said once for a launch (`accelerate launch ... -m bimotion advise`)
     parser.add_argument("--version", action="version", version=_version(prog))
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -47,6 +52,7 @@ def build_parser(
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        said_by_the_main_process(p)  # the command's (`advise --seeds x`) alike
         # also after the command (`bimotion demo --verbose`); SUPPRESS: not given there keeps the top level's
         p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
         p.set_defaults(_run=module.run, _parser=p)  # _parser: a stray is said with the command's usage and flags

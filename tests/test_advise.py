@@ -331,6 +331,79 @@ def test_advice_not_collected_is_said_by_the_main_process_of_a_launch_alone(
     assert not (copy / "advice.md").exists()
 
 
+USAGE_ERRORS = {  # bimotion advise's own checks of its arguments (beyond argparse's): its arguments, the error said
+    "no prepared datasets": (lambda data, tmp: [], "error: give the prepared datasets: --bimotion DIR and/or "),
+    "a config not there": (
+        lambda data, tmp: ["--bimotion", data, "--config", tmp / "missing.yaml"],
+        "error: --config {tmp}/missing.yaml: no grid config file ",
+    ),
+    "a group not prepared": (
+        lambda data, tmp: ["--bimotion", data, "--groups", "zho_eld", "nope"],
+        "error: group 'nope' (--groups, or groups: in the config) is not one the prepared datasets hold",
+    ),
+    "an --output that is a file": (
+        lambda data, tmp: ["--bimotion", data, "--output", data / "prepare.json"],
+        "error: --output {data}/prepare.json is a file; give a folder",
+    ),
+}
+
+
+def _usage_error_run(case: str, tmp_path) -> tuple[list, str]:
+    """``bimotion advise``'s arguments of the ``USAGE_ERRORS`` case, and the start of the line that says it."""
+    from bimotion.training import testing
+
+    data = testing.write_prepared(tmp_path / "data", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])
+    flags, said = USAGE_ERRORS[case]
+    return ["advise", "--target", "zho_eld", *flags(data, tmp_path)], said.format(tmp=tmp_path, data=data)
+
+
+@pytest.mark.parametrize("process", ["main", "other"])
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_advises_usage_errors_are_said_once_for_a_launch(case, process, tmp_path, capsys, request):
+    """`accelerate launch --multi_gpu --num_processes 2 -m bimotion advise` with a bad argument (no prepared dataset,
+    a --config not there, a group not prepared, an --output that is a file) printed its `error:` line once per process,
+    twice, where the launch's other errors are said once.  The main process says it, exit 2; another process of the
+    launch says nothing until the launcher stops it."""
+    argv, said = _usage_error_run(case, tmp_path)
+    capsys.readouterr()
+    if process == "other":
+        request.getfixturevalue("other_process")
+        with pytest.raises(StoppedByTheLauncher):
+            main(list(map(str, argv)))
+    else:
+        assert main(list(map(str, argv))) == 2
+    printed = capsys.readouterr()
+    errors = [line for line in printed.err.splitlines() if line.startswith("error: ")]
+    assert printed.out == "" and "Traceback" not in printed.err, printed
+    assert len(errors) == (0 if process == "other" else 1), printed.err
+    if process == "main":
+        assert errors[0].startswith(said), errors
+
+
+@pytest.mark.parametrize("argv", [["advise", "--seeds", "x"], ["advise", "--taget", "zho_eld"], ["advize"]])
+def test_an_argument_argparse_refuses_is_said_once_for_a_launch(argv, capsys, other_process):
+    """`accelerate launch --multi_gpu --num_processes 2 -m bimotion advise --seeds x` (a value argparse refuses, a
+    mistyped flag, a mistyped command) printed the usage and its `error:` line on each process, twice.  Another process
+    of the launch now says nothing until the launcher stops it; the main process says it, as without a launch."""
+    capsys.readouterr()
+    with pytest.raises(StoppedByTheLauncher):
+        main(argv)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes (about 12 s)
+def test_an_advise_usage_error_in_a_launch_of_two_processes_is_said_once(tmp_path):
+    """For real: `accelerate launch --multi_gpu --num_processes 2 -m bimotion advise --groups zho_eld nope` printed
+    its `error:` line twice."""
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    argv, said = _usage_error_run("a group not prepared", tmp_path)
+    run = subprocess.run(cpu_launch("-m", "bimotion", *argv), env=subprocess_env(), capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert run.returncode != 0 and len(errors) == 1 and errors[0].startswith(said), run.stderr[-3000:]
+
+
 def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
     from test_grid import TRAINING
 

@@ -53,32 +53,34 @@ def add_arguments(parser) -> None:
 
 def _checked_config(args, data_dirs: dict, note):
     """The advice's grid config, every argument checked before anything trains (``note``: its notes); None
-    once the error is printed (exit code 2): a wrong ``--config`` named as the flag, as the demo's (a YAML
-    syntax error was a traceback)."""
+    once the error is said (exit code 2; once for a launch, by its main process: ``error_once``): a wrong
+    ``--config`` named as the flag, as the demo's (a YAML syntax error was a traceback)."""
     import yaml
 
     from bimotion.advise import advise_config
     from bimotion.advise.run import config_of
     from bimotion.grid.config import config_error
+    from bimotion.training.parsing import error_once
 
     try:
         base = config_of(args.config)
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        print(f"error: {config_error(args.config, err)}", file=sys.stderr)
+        error_once(config_error(args.config, err))
         return None
     try:
         return advise_config(base, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note)
     except (ValueError, KeyError, FileNotFoundError) as err:
-        print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
+        error_once(err.args[0] if isinstance(err, KeyError) else err)
         return None
 
 
 def run(args) -> int:
     from bimotion.advise import advise, summary_lines
+    from bimotion.training.parsing import error_once  # a usage error, said once for a launch by its main process
 
     data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     if not any(data_dirs.values()):
-        print("error: give the prepared datasets: --bimotion DIR and/or --yuemotion DIR", file=sys.stderr)
+        error_once("give the prepared datasets: --bimotion DIR and/or --yuemotion DIR")
         return 2
     noted: set[str] = set()  # advise() derives the same config again: its notes are printed once
 
@@ -93,12 +95,11 @@ def run(args) -> int:
     from bimotion.data.layout import output_error
 
     if error := output_error(output, "--output"):
-        print(f"error: {error}", file=sys.stderr)
+        error_once(error)
         return 2
     from bimotion.advise.collect import AdviceNotCollected
     from bimotion.grid.settings import SettingsMismatch
     from bimotion.grid.workers import no_tables
-    from bimotion.training.parsing import error_once
     from bimotion.training.processes import on_main_process
 
     said: list[str] = []  # the grid's lines: the last says why it wrote no tables
