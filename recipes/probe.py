@@ -106,12 +106,19 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
     )
 
 
+# a launch of several processes is refused (parsing.several_processes): they would not share the work
+ALONE = (
+    "a probe's features and head are not shared among processes, and each would extract the same features and train "
+    "the same probe into the same --output_dir"
+)
+
+
 def main(argv=None) -> int:
     from pathlib import Path
 
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
-    recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
+    recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown, alone=ALONE)
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.probe.run import train_probe  # torch: after the arguments are checked
     from bimotion.training.provenance import recorded_command

@@ -254,6 +254,51 @@ def test_recipe_refuses_bad_arguments_before_reading_data(corpora, tmp_path, fla
     assert not (tmp_path / "o").exists()
 
 
+REFUSED = "runs in one process, not 2: a probe's features and head are not shared among processes, and each would "
+
+
+def test_the_recipe_refuses_a_launch_of_several_processes_in_one_line(tmp_path, capsys, monkeypatch):
+    """`accelerate launch --multi_gpu --num_processes 2 recipes/probe.py` (WORLD_SIZE=2): on CPU, each process ended in
+    a TypeError traceback (`check() takes 3 positional arguments but 4 were given`); with GPUs each would train the
+    same probe into the same --output_dir.  The recipe runs in one process and now refuses such a launch, before
+    reading any data: one usage error naming the command that runs it."""
+    import sys
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    data = write_prepared(tmp_path / "data", shards=[("csed", "zho_eld")])
+    argv = ["--bimotion", str(data), "--train_configs", "zho_eld", "--output_dir", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exit_info:
+        load_recipe("probe").main(argv)
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert exit_info.value.code == 2 and "Traceback" not in err and len(errors) == 1, err
+    assert REFUSED in errors[0] and errors[0].endswith("; run it alone: python " + sys.argv[0] + " ..."), errors
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes (about 15 s)
+def test_a_launch_of_two_probe_processes_is_refused_once(tmp_path):
+    """For real: `accelerate launch --multi_gpu --num_processes 2 recipes/probe.py ...` printed a TypeError traceback
+    per process; now the main process says the refusal once, and the launch fails."""
+    import subprocess
+
+    from conftest import REPO
+
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    data = write_prepared(tmp_path / "data", shards=[("csed", "zho_eld")])
+    script = REPO / "recipes" / "probe.py"
+    argv = ["--bimotion", data, "--train_configs", "zho_eld", "--output_dir", tmp_path / "o"]
+    run = subprocess.run(cpu_launch(script, *argv), env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("probe.py: error: ")]
+    assert run.returncode != 0 and "TypeError" not in run.stderr and len(errors) == 1, run.stderr[-3000:]
+    assert (
+        errors[0]
+        == f"probe.py: error: {script} {REFUSED}extract the same features and train the same probe into the same --output_dir; run it alone: python {script} ..."
+    ), errors
+    assert not (tmp_path / "o").exists()
+
+
 def test_logmel_probe_on_the_real_csed_beats_chance_by_a_wide_margin(real_csed, tmp_path):
     from bimotion.cli import main as bimotion_main
 

@@ -12,6 +12,7 @@ import copy
 import itertools
 import math
 import numbers
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -138,7 +139,9 @@ def error_once(err: BaseException | str) -> None:
     main_says(lambda line: print(f"error: {line}", file=sys.stderr, flush=True))(err)
 
 
-def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None) -> tuple:
+def parse_arguments(
+    parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None, alone=None
+) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including one
     ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the argument, said once
     in a launch: :func:`said_by_the_main_process`), never as a traceback, and before any data is read.
@@ -154,22 +157,14 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     whose value the dataclasses check against this machine: a file's ``bf16: true`` or ``tf32: true`` is
     refused without a GPU; or a function of the file's flags giving them) are parsed at their defaults from
     an arguments file, which the command names as written (:func:`file_defaults`); a value so changed is
-    said after the checks, in one note on the main process, with ``said(*parsed)``: what the recipe does instead."""
+    said after the checks, in one note on the main process, with ``said(*parsed)``: what the recipe does instead.
+    ``alone`` (a recipe that runs in one process: what each process of a launch of several would do) refuses such a
+    launch (:func:`several_processes`), first."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser.usage = parser.usage or "%(prog)s [ARGS.yaml|ARGS.json] [-h] [--help_all] [--ARGUMENT VALUE ...]"
-    describe(
-        parser,
-        sys._getframe(1).f_globals.get("__doc__"),
-        full=asks_help_all(parser, argv),
-        shown=shown,
-        file_only=bool(file_only),
-    )
-    if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
-        parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
-    if "--help_all" not in parser._option_string_actions:
-        parser.add_argument("--help_all", action="help", help="show every argument, TrainingArguments' included")
+    _described(parser, sys._getframe(1).f_globals.get("__doc__"), argv, shown, file_only)
     leave_process_group_at_exit()
     said_by_the_main_process(parser)
     if cpu_only_distributed():
@@ -191,12 +186,22 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         if parsed and parsed[-1] is extra and not vars(extra):
             parsed.pop()
         quiet(verbose)
-        _checked(check, parsed)  # accelerate launch --cpu --num_processes N (one process) refused first
+        _checked(check, parsed, alone)  # accelerate launch --cpu --num_processes N (one process) refused first
         if defaulted and said:  # one note, not a silent change
             note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
         usage_error(err, parser)
     return tuple(parsed)
+
+
+def _described(parser, doc: str | None, argv: list[str], shown, file_only) -> None:
+    """``parser``'s ``--help`` (the recipe's docstring ``doc`` and our defaults; :func:`describe`) and our flags,
+    ``--verbose`` and ``--help_all``, for :func:`parse_arguments`."""
+    describe(parser, doc, full=asks_help_all(parser, argv), shown=shown, file_only=bool(file_only))
+    if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
+        parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
+    if "--help_all" not in parser._option_string_actions:
+        parser.add_argument("--help_all", action="help", help="show every argument, TrainingArguments' included")
 
 
 def usage_error(err: Exception | str, parser: argparse.ArgumentParser | None = None) -> NoReturn:
@@ -212,14 +217,27 @@ def usage_error(err: Exception | str, parser: argparse.ArgumentParser | None = N
     raise SystemExit(2)
 
 
-def _checked(check, parsed: list) -> None:
+def _checked(check, parsed: list, alone: str | None = None) -> None:
     """The parsed arguments' checks: a usage error where ``accelerate launch`` started this one process of the
-    several asked (:func:`~.processes.lone_launch`), naming the command that starts them; then ``check(*parsed)``,
-    the recipe's own."""
+    several asked (:func:`~.processes.lone_launch`), naming the command that starts them, or several processes of a
+    recipe that runs in one (``alone``: :func:`several_processes`); then ``check(*parsed)``, the recipe's own."""
     if lone := lone_launch():
         raise ArgumentError(lone)
+    if alone is not None and (several := several_processes(alone)):
+        raise ArgumentError(several)
     if check is not None:
         check(*parsed)
+
+
+def several_processes(why: str) -> str | None:
+    """Why a recipe that runs in one process refuses this launch of several (``WORLD_SIZE`` > 1: ``accelerate launch
+    --multi_gpu --num_processes N``, torchrun), ``why`` saying what each of them would do, with the command that runs
+    it; None for one process."""
+    count = int(os.environ.get("WORLD_SIZE", "1"))
+    if count <= 1:
+        return None
+    script = sys.argv[0]
+    return f"{script} runs in one process, not {count}: {why}; run it alone: python {script} ..."
 
 
 def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:
