@@ -179,9 +179,14 @@ def model_dir_of(args: ProjectArguments, name: str):
         raise ArgumentError(f"--model {name}: {one_line(err)}") from err
 
 
+# a launch of several processes is refused (parsing.several_processes): they would not share the work
+ALONE = "a projection is not shared among processes, and each would draw the same figures into the same --output_dir"
+
+
 def main(argv=None) -> int:
     found = []
-    (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
+    parser = HfArgumentParser(ProjectArguments)
+    (args,) = parse_arguments(parser, argv, lambda args: found.extend(check(args)), alone=ALONE)
     from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import load_config, torch_threads
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory

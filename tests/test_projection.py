@@ -928,3 +928,18 @@ def test_a_folder_with_a_config_json_of_its_own_is_not_taken_for_a_model_folder(
     assert model_around(tmp_path / "figures") is None
     (tmp_path / "model.safetensors").write_bytes(b"")
     assert model_around(tmp_path / "figures") == tmp_path.resolve()
+
+
+def test_the_recipe_refuses_a_launch_of_several_processes_in_one_line(tmp_path, capsys, monkeypatch):
+    """`accelerate launch --multi_gpu --num_processes 2 recipes/project.py` (WORLD_SIZE=2): on CPU, each process ended
+    in a TypeError traceback (`main.<locals>.<lambda>() takes 1 positional argument but 2 were given`: the launch's
+    use_cpu default reached the recipe's check).  The recipe runs in one process and now refuses such a launch, as
+    recipes/probe.py does: one usage error naming the command that runs it."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("project").main(["--grid_dir", str(tmp_path / "grid"), "--output_dir", str(tmp_path / "figures")])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert exit_.value.code == 2 and "Traceback" not in err and len(errors) == 1, err
+    assert "runs in one process, not 2: a projection is not shared among processes, and each would draw " in errors[0]
+    assert not (tmp_path / "figures").exists()
