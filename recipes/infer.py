@@ -182,21 +182,27 @@ def main(argv=None) -> int:
         parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored, said=scoring_said
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
+    from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, terminate_as_interrupt
     from bimotion.training.evaluation import infer  # torch, datasets: after the arguments are checked
+    from bimotion.training.outputs import inference_file
     from bimotion.training.provenance import recorded_command
 
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
-
+    scores = inference_file(recipe.model, recipe.split, output_file(recipe, training_args))
+    before = _file_state(scores)
     try:
-        result = infer(
-            recipe.model,
-            dataclasses.replace(data_args, test_configs=None),  # a shared arguments file's (train.py's): ignored
-            training_args,
-            configs=recipe.configs,
-            split=recipe.split,
-            output_file=output_file(recipe, training_args),
-            command=recorded_command(),  # its file names this command, not one run earlier in this process
-        )
+        # SIGTERM (Slurm's time limit, kill) stops as a Ctrl-C does: in a launch, every process at its batch's end
+        with terminate_as_interrupt():
+            result = infer(
+                recipe.model,
+                dataclasses.replace(data_args, test_configs=None),  # a shared arguments file's (train.py's): ignored
+                training_args,
+                configs=recipe.configs,
+                split=recipe.split,
+                output_file=output_file(recipe, training_args),
+                command=recorded_command(),  # its file names this command, not one run earlier in this process
+            )
+            late = lost_stop()  # one a finalizer swallowed after the last batch: the scores were written all the same
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
         error_once(err)  # every process of a launch meets it (on_every_process): said once, by the main process
         return 2
@@ -205,10 +211,37 @@ def main(argv=None) -> int:
         return 1
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "infer.py")
+    except (
+        KeyboardInterrupt
+    ) as err:  # Ctrl-C or SIGTERM, to any process of a launch (on_every_process tells the others)
+        if training_args.process_index == 0:
+            print(f"{stop_word(err)}: {stopped_words(scores, before)}", file=sys.stderr)
+        return exit_code(err)
+    if (word := late_stop(late)) and training_args.process_index == 0:
+        print(f"{word} came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
         print(f"\nscores of {recipe.model}: {result['output_file']}")
         print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"]))
     return 0
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    """``path``'s inode and modification time, None where it is not there: whether a run replaced it."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns
+
+
+def stopped_words(scores: Path, before: tuple[int, int] | None) -> str:
+    """The closing line of a stopped inference, after ``terminated:`` or ``interrupted:``: whether its scores file
+    ``scores`` (``before``: :func:`_file_state` as the run began) was written, and what to do.  A stopped run keeps
+    no predictions: its file is written once every clip is scored, whole or not at all."""
+    if before != (now := _file_state(scores)) and now is not None:  # the stop came once the file was written
+        return f"the scores were written to {scores} before the stop; nothing to rerun"
+    kept = f"{scores} left as it was" if before else f"{scores} not written"
+    return f"no scores were written ({kept}); rerun the same command to score again: it predicts every clip again"
 
 
 if __name__ == "__main__":

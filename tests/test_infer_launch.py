@@ -38,28 +38,41 @@ def made(tmp_path_factory):
     script.write_text(
         textwrap.dedent(
             f"""
-            import importlib.util, os, sys
+            import importlib.util, os, signal, sys
             sys.path.insert(0, {str(REPO / "recipes")!r})
-            from bimotion.training import inference
+            from bimotion.training import evaluation, inference
 
-            record = os.environ["SCORED_RECORD"]
-            scoring = inference.batch_logits
+            record, rank = os.environ["SCORED_RECORD"], os.environ.get("RANK", "0")
+            scoring, grouped = inference.batch_logits, evaluation.score_groups
 
             def batch_logits(model, batch, *args, **kwargs):  # the clips each process predicts
-                with open(os.path.join(record, "scored-by-rank-" + os.environ.get("RANK", "0")), "a") as f:
+                with open(os.path.join(record, "scored-by-rank-" + rank), "a") as f:
                     f.write(str(len(batch["input_values"])) + "\\n")
-                if os.environ.get("RANK", "0") == os.environ.get("DAMAGED_ON_RANK"):  # its share's first clip
+                if rank == os.environ.get("DAMAGED_ON_RANK"):  # its share's first clip
                     from loaders.errors import DamagedFileError
 
                     raise DamagedFileError("clip csed/0007 of the test set is damaged: prepare it again")
+                if rank == os.environ.get("SIGTERM_ON_RANK") and os.environ.get("SIGTERM_IN") == "predicting":
+                    os.kill(os.getpid(), signal.SIGTERM)  # as `kill` or a scheduler sends it, as its first batch starts
                 return scoring(model, batch, *args, **kwargs)
 
-            inference.batch_logits = batch_logits
+            def score_groups(*args, **kwargs):  # the main process's scoring, once every clip is predicted
+                if rank == os.environ.get("SIGTERM_ON_RANK") and os.environ.get("SIGTERM_IN") == "scoring":
+                    os.kill(os.getpid(), signal.SIGTERM)
+                return grouped(*args, **kwargs)
+
+            inference.batch_logits, evaluation.score_groups = batch_logits, score_groups
             spec = importlib.util.spec_from_file_location("recipe_infer", {str(REPO / "recipes" / "infer.py")!r})
             recipe = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = recipe
             spec.loader.exec_module(recipe)
-            sys.exit(recipe.main(sys.argv[1:]))
+            try:
+                code = recipe.main(sys.argv[1:])
+            except SystemExit as err:
+                code = err.code
+            with open(os.path.join(record, "exit-of-rank-" + rank), "w") as f:
+                f.write(str(code))
+            sys.exit(code)
             """
         )
     )
@@ -78,7 +91,7 @@ def _scores(made, tmp_path, name: str, launch: list[str]) -> tuple[dict, dict[st
         timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.iterdir()}
+    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.glob("scored-by-*")}
     return json.loads(out.read_text()), dict(sorted(batches.items()))
 
 
@@ -109,10 +122,40 @@ def test_a_process_that_fails_at_its_first_batch_stops_the_other_at_its_next_and
     assert run.returncode != 0
     said = "error: clip csed/0007 of the test set is damaged: prepare it again\n"
     assert run.stderr.count("clip csed/0007") == 1 and said in run.stderr, run.stderr[-3000:]
-    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.iterdir()}
+    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.glob("scored-by-*")}
     # before: {"scored-by-rank-0": [1] * 12, ...}, its whole share
     assert batches == {"scored-by-rank-0": [1], "scored-by-rank-1": [1]}
     assert not (tmp_path / "scores.json").exists()
+
+
+@pytest.mark.parametrize("when", ["predicting", "scoring"])
+def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(made, tmp_path, when):
+    """SIGTERM (`kill`, a scheduler) to one process of a launch of 2: infer.py did not take it, so that process died
+    at once and the other met a gloo error at its next agreement (or, the main process stopped as it scored, a
+    RuntimeError), each with a traceback.  Now the process that got it stops, the other at the end of its batch
+    under way, each exits 143, and the main process says once what was written and how to rerun."""
+    record = tmp_path / "record"
+    record.mkdir()
+    scores = tmp_path / "scores.json"
+    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true"]
+    argv += ["--output_file", scores, "--per_device_eval_batch_size", "1"]  # 24 batches, 12 each
+    launch = cpu_launch(made["script"], *argv, num_processes=2)
+    rank = "1" if when == "predicting" else "0"  # the main process alone scores
+    env = subprocess_env(SCORED_RECORD=str(record), SIGTERM_ON_RANK=rank, SIGTERM_IN=when)
+    run = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=600)
+    said = [line for line in run.stderr.splitlines() if line.startswith(("terminated", "[rank", "Traceback"))]
+    assert said[:1] == [  # the launcher's own report of its workers' exit codes follows, with its traceback
+        f"terminated: no scores were written ({scores} not written); rerun the same command to score again: it "
+        "predicts every clip again"
+    ], run.stderr[-3000:]
+    assert not any(line.startswith(("terminated", "[rank")) for line in said[1:]), run.stderr[-3000:]
+    ended = {p.name: p.read_text() for p in record.glob("exit-of-rank-*")}
+    # the launcher stops the process still running once one has ended: it may not get as far as its exit code
+    assert set(ended.values()) == {"143"} and f"exit-of-rank-{rank}" in ended, (ended, run.stderr[-3000:])
+    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.glob("scored-by-*")}
+    stopped_at = [1] if when == "predicting" else [1] * 12  # the batch under way, or every one
+    assert batches == {"scored-by-rank-0": stopped_at, "scored-by-rank-1": stopped_at}, batches
+    assert not scores.exists()
 
 
 def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
@@ -150,6 +193,7 @@ PAIR = textwrap.dedent(
     """
     import os, sys
     import torch.distributed as dist
+    from bimotion.signals import Terminated
     from bimotion.training.processes import on_main_process_only
 
     dist.init_process_group("gloo")
@@ -160,27 +204,40 @@ PAIR = textwrap.dedent(
             raise ValueError("the test set is damaged")
         if sys.argv[1] == "interrupted":
             raise KeyboardInterrupt
+        if sys.argv[1] == "terminated":
+            raise Terminated("terminated by signal 15 (SIGTERM)")
         return {"scored by": rank}
 
     try:
         print(on_main_process_only(work, rank, dist.get_world_size()))
     except (ValueError, RuntimeError) as err:
         print(f"raised: {err}")
-    except KeyboardInterrupt:  # a caller that goes on after Ctrl-C (a notebook): the others must not wait 4 h
-        print("raised: KeyboardInterrupt")
+    except KeyboardInterrupt as err:  # a caller that goes on after Ctrl-C (a notebook): the others must not wait 4 h
+        print(f"raised: {type(err).__name__}: {err}")
     dist.destroy_process_group()
     """
 )
 
 
-@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted"])
+@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted", "terminated"])
 def test_the_waiting_processes_get_the_main_processs_result_or_its_error(tmp_path, ending):
     """A main process that failed must not leave the others waiting (for 4 hours) for its result; nor one
-    interrupted (KeyboardInterrupt, not an Exception) whose caller goes on: the others get a RuntimeError
-    naming it, and the main process its interrupt."""
+    stopped by a Ctrl-C or a SIGTERM (a KeyboardInterrupt, not an Exception) whose caller goes on: the others get a
+    stop of its kind naming it (they got a RuntimeError, which ended infer.py's other processes with a traceback),
+    and the main process its own."""
     said = _last_lines_of_two_ranks(tmp_path / "pair.py", PAIR, ending)
-    if ending == "interrupted":
-        assert said == ["raised: KeyboardInterrupt", "raised: the main process stopped: KeyboardInterrupt"], said
+    stopped = {
+        "interrupted": [
+            "raised: KeyboardInterrupt:",
+            "raised: KeyboardInterrupt: the main process stopped: KeyboardInterrupt",  # was a RuntimeError
+        ],
+        "terminated": [
+            "raised: Terminated: terminated by signal 15 (SIGTERM)",
+            "raised: Terminated: the main process stopped: Terminated",
+        ],
+    }
+    if ending in stopped:
+        assert said == stopped[ending], said
         return
     expected = "{'scored by': 0}" if ending == "succeeds" else "raised: the test set is damaged"
     assert said == [expected, expected]

@@ -33,7 +33,7 @@ from .identity import dataset_identity
 from .inference import predict, scoring_device
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
-from .outputs import MANIFEST, SCORES, training_manifest
+from .outputs import MANIFEST, SCORES, inference_file, training_manifest
 from .parsing import ArgumentError
 from .processes import note, on_main_process_only
 from .provenance import command_scope, provenance
@@ -126,12 +126,7 @@ def _scored(model_name_or_path: str, pred: dict, sources, configs, split: str, o
         "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
         split: scores,
     }
-    local = Path(model_name_or_path)
-    path = (
-        Path(output_file).expanduser()
-        if output_file
-        else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
-    )
+    path = inference_file(model_name_or_path, split, output_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     # no path of this machine: by default the file lands in the model folder, which is published
     sources = {name: dataset_source(source) for name, source in result["datasets"].items()}

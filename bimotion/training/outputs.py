@@ -28,6 +28,15 @@ INCOMPLETE = "checkpoint-is-incomplete.txt"
 SAVED_AT_STOP = "bimotion_saved_at_sigterm.txt"
 
 
+def inference_file(model_name_or_path: str | os.PathLike, split: str, output_file: str | os.PathLike | None) -> Path:
+    """Where :func:`~.evaluation.infer` writes its scores: ``output_file``, else ``inference_<split>.json`` in the
+    model folder (a Hub model's: in the working folder)."""
+    if output_file:
+        return Path(output_file).expanduser()
+    local = Path(os.path.expanduser(model_name_or_path))
+    return (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
+
+
 class MixedModelFolder(ValueError):
     """A folder holding both a fine-tuned model and a probe: which one is meant cannot be told."""
 

@@ -247,8 +247,10 @@ MAIN_PROCESS_WAIT_S = 4 * 3600
 
 def on_main_process_only(work, process_index: int, world_size: int):
     """``work()`` on the launch's main process alone; every other process waits for it and returns its
-    result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent, or where the main
-    process was interrupted: ``KeyboardInterrupt``, ``SystemExit``), so that
+    result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent, or for a ``SystemExit``;
+    a main process stopped by a Ctrl-C or a SIGTERM, a ``KeyboardInterrupt`` or
+    :class:`bimotion.signals.Terminated`, stops them with a stop of its kind naming it, ``the main process stopped:
+    Terminated``, as :func:`on_every_process` does), so that
     N processes do not do the same work N times.  They wait on a gloo group of their own with
     :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
     which long scoring on a CPU would outlast.  One process, or no process group: ``work()`` here."""
@@ -263,7 +265,8 @@ def on_main_process_only(work, process_index: int, world_size: int):
             try:
                 outcome = ("done", work())
             except BaseException as err:  # the others must not wait for a result that never comes (nor on Ctrl-C)
-                stopped = RuntimeError(f"the main process stopped: {type(err).__name__}")
+                stop = type(err) if isinstance(err, KeyboardInterrupt) else RuntimeError  # a SystemExit: an error
+                stopped = stop(f"the main process stopped: {type(err).__name__}")
                 outcome = ("failed", _sendable(err) if isinstance(err, Exception) else stopped)
                 box = [outcome]
                 dist.broadcast_object_list(box, src=0, group=group)
