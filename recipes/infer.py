@@ -31,11 +31,13 @@ from bimotion.hub import HubError
 from bimotion.registry import SPLITS
 from bimotion.training.args import check_classifier, check_model, check_positive
 from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows
-from bimotion.training.parsing import ArgumentError, error_once, parse_arguments
+from bimotion.training.outputs import inference_file
+from bimotion.training.parsing import ArgumentError, error_once, one_line, parse_arguments
 from bimotion.training.report import scores_report
 from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
 from bimotion.training.training_args import SERTrainingArguments
 from loaders.errors import DamagedFileError
+from loaders.files import folder_not_writable
 
 
 @dataclass
@@ -158,9 +160,22 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
     if recipe.output_file and Path(recipe.output_file).suffix.lower() != ".json":  # what it writes
         raise ArgumentError(f"--output_file {recipe.output_file}: the scores are JSON: name it .json")
+    check_writable(recipe, training_args)
     check_present({"--configs": recipe.configs}, datasets, every_group="--configs")
     check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
     check_classifier(recipe.model, "--model")  # a base model: named before any data is read, not a traceback
+
+
+def check_writable(recipe: InferArguments, training_args: SERTrainingArguments) -> None:
+    """The folder the scores go to (:func:`output_file`) can be written: else an ArgumentError now, not a traceback
+    per process once every clip is predicted."""
+    scores = inference_file(recipe.model, recipe.split, output_file(recipe, training_args))
+    if not (problem := folder_not_writable(scores.parent)):
+        return
+    if recipe.output_file:
+        raise ArgumentError(f"--output_file {recipe.output_file}: {problem}; choose another --output_file")
+    flag = "--output_dir" if training_args.output_dir_given else "--output_file or --output_dir"
+    raise ArgumentError(f"the scores go to {scores}: {problem}; give {flag} a folder that can be written")
 
 
 def output_file(recipe: InferArguments, training_args: SERTrainingArguments) -> str | None:
@@ -184,7 +199,6 @@ def main(argv=None) -> int:
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, terminate_as_interrupt
     from bimotion.training.evaluation import infer  # torch, datasets: after the arguments are checked
-    from bimotion.training.outputs import inference_file
     from bimotion.training.provenance import recorded_command
 
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
@@ -209,11 +223,16 @@ def main(argv=None) -> int:
     except HubError as err:  # the model's load from the Hub (bimotion.hub_models), by every process: said once
         error_once(err)
         return 1
+    except ValueError as err:  # no rows to score in the groups given, ...: every process meets it, said once
+        error_once(one_line(err))
+        return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
-        return said_out_of_memory(err, "infer.py")
-    except (
-        KeyboardInterrupt
-    ) as err:  # Ctrl-C or SIGTERM, to any process of a launch (on_every_process tells the others)
+        try:
+            return said_out_of_memory(err, "infer.py")
+        except OSError:  # none failed: a model folder without weights, a scores file that cannot be written...,
+            error_once(one_line(err))  # which every process of a launch meets (on_every_process, on_main_process_only)
+            return 2
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM, to any process of a launch (on_every_process tells all)
         if training_args.process_index == 0:
             print(f"{stop_word(err)}: {stopped_words(scores, before)}", file=sys.stderr)
         return exit_code(err)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, damage_clip
+from conftest import REPO, damage_clip, unprivileged
 
 from bimotion.training import testing
 from bimotion.training.testing import cpu_launch, subprocess_env
@@ -156,6 +156,44 @@ def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(
     stopped_at = [1] if when == "predicting" else [1] * 12  # the batch under way, or every one
     assert batches == {"scored-by-rank-0": stopped_at, "scored-by-rank-1": stopped_at}, batches
     assert not scores.exists()
+
+
+def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made, tmp_path):
+    """A model folder whose config.json is there but not its weights (a copy cut short): each process of a launch
+    of 2 failed at the model's load with transformers' OSError, a traceback each.  Now the main process says it
+    once, naming the folder, and exits 2, as for a damaged file."""
+    model = Path(shutil.copytree(made["model"], tmp_path / "model"))
+    (model / "model.safetensors").unlink()
+    record = tmp_path / "record"
+    record.mkdir()
+    argv = ["--model", model, "--bimotion", made["data"], "--disable_tqdm", "true"]
+    launch = cpu_launch(made["script"], *argv, "--output_file", tmp_path / "scores.json", num_processes=2)
+    run = subprocess.run(launch, env=subprocess_env(SCORED_RECORD=str(record)), capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "model.safetensors" in errors[0] and str(model) in errors[0], run.stderr[-3000:]
+    assert "[rank" not in run.stderr, run.stderr[-3000:]  # a process's traceback
+    assert (record / "exit-of-rank-0").read_text() == "2"
+    assert not (tmp_path / "scores.json").exists()
+
+
+def test_an_output_file_in_a_folder_that_cannot_be_written_is_refused_once_before_any_work(made, tmp_path):
+    """--output_file in a folder that cannot be written: each process of a launch predicted every clip, then the
+    main process failed at the write (PermissionError, a traceback) and the other with it.  Now it is a bad
+    argument: one usage error, said once, before any data is read."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    scores = locked / "scores.json"
+    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true", "--output_file", scores]
+    launch = unprivileged(cpu_launch(REPO / "recipes" / "infer.py", *argv, num_processes=2))
+    try:
+        run = subprocess.run(launch, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    finally:
+        locked.chmod(0o755)
+    said = f"infer.py: error: --output_file {scores}: the folder {locked} is not writable (Permission denied); "
+    assert run.stderr.count("infer.py: error:") == 1 and said in run.stderr, run.stderr[-3000:]
+    assert "[rank" not in run.stderr and not scores.exists(), run.stderr[-3000:]
 
 
 def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
