@@ -59,7 +59,17 @@ def made(tmp_path_factory):
             def score_groups(*args, **kwargs):  # the main process's scoring, once every clip is predicted
                 if rank == os.environ.get("SIGTERM_ON_RANK") and os.environ.get("SIGTERM_IN") == "scoring":
                     os.kill(os.getpid(), signal.SIGTERM)
+                if os.environ.get("SIGTERM_IN") == "waiting":  # to process 1, waiting for this one's scores
+                    import time
+
+                    with open(os.path.join(record, "pid-of-rank-1")) as f:
+                        os.kill(int(f.read()), signal.SIGTERM)
+                    time.sleep(2)
                 return grouped(*args, **kwargs)
+
+            if rank == "1":
+                with open(os.path.join(record, "pid-of-rank-1"), "w") as f:
+                    f.write(str(os.getpid()))
 
             inference.batch_logits, evaluation.score_groups = batch_logits, score_groups
             spec = importlib.util.spec_from_file_location("recipe_infer", {str(REPO / "recipes" / "infer.py")!r})
@@ -156,6 +166,24 @@ def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(
     stopped_at = [1] if when == "predicting" else [1] * 12  # the batch under way, or every one
     assert batches == {"scored-by-rank-0": stopped_at, "scored-by-rank-1": stopped_at}, batches
     assert not scores.exists()
+
+
+def test_a_sigterm_to_a_process_waiting_for_the_main_processs_scores_lets_the_run_finish(made, tmp_path):
+    """SIGTERM to process 1 while it waits for the main process to score and write: it stopped in the wait, and
+    the main process, its file written, met a gloo error as it sent its result (a traceback, no scores printed,
+    the launch failed).  Now the stop waits for the result (it is seconds away): the run finishes, every process
+    exits 0, and the scores are printed once."""
+    record = tmp_path / "record"
+    record.mkdir()
+    scores = tmp_path / "scores.json"
+    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true", "--output_file", scores]
+    launch = cpu_launch(made["script"], *argv, num_processes=2)
+    run = subprocess.run(launch, env=subprocess_env(SCORED_RECORD=str(record), SIGTERM_IN="waiting"),
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0 and "[rank" not in run.stderr, run.stderr[-3000:]
+    ended = {p.name: p.read_text() for p in record.glob("exit-of-rank-*")}
+    assert ended == {"exit-of-rank-0": "0", "exit-of-rank-1": "0"}, ended
+    assert run.stdout.count(f"scores of {made['model']}: {scores}") == 1 and scores.is_file(), run.stdout[-2000:]
 
 
 def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made, tmp_path):

@@ -253,28 +253,33 @@ def on_main_process_only(work, process_index: int, world_size: int):
     Terminated``, as :func:`on_every_process` does), so that
     N processes do not do the same work N times.  They wait on a gloo group of their own with
     :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
-    which long scoring on a CPU would outlast.  One process, or no process group: ``work()`` here."""
+    which long scoring on a CPU would outlast.  A SIGTERM to a waiting process is left pending until the outcome is
+    there (:func:`bimotion.signals.stop_at_safe_points`): taken in the wait, it left the main process a gloo error.
+    One process, or no process group: ``work()`` here."""
     import torch.distributed as dist
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
         return work()
-    group = _waiting_group()
-    try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
-        outcome = None
-        if process_index == 0:
-            try:
-                outcome = ("done", work())
-            except BaseException as err:  # the others must not wait for a result that never comes (nor on Ctrl-C)
-                stop = type(err) if isinstance(err, KeyboardInterrupt) else RuntimeError  # a SystemExit: an error
-                stopped = stop(f"the main process stopped: {type(err).__name__}")
-                outcome = ("failed", _sendable(err) if isinstance(err, Exception) else stopped)
-                box = [outcome]
-                dist.broadcast_object_list(box, src=0, group=group)
-                raise
-        box = [outcome]
-        dist.broadcast_object_list(box, src=0, group=group)
-    finally:
-        dist.destroy_process_group(group)
+    from bimotion.signals import stop_at_safe_points
+
+    with contextlib.nullcontext() if process_index == 0 else stop_at_safe_points():
+        group = _waiting_group()
+        try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
+            outcome = None
+            if process_index == 0:
+                try:
+                    outcome = ("done", work())
+                except BaseException as err:  # the others must not wait for a result that never comes (nor on Ctrl-C)
+                    stop = type(err) if isinstance(err, KeyboardInterrupt) else RuntimeError  # a SystemExit: an error
+                    stopped = stop(f"the main process stopped: {type(err).__name__}")
+                    outcome = ("failed", _sendable(err) if isinstance(err, Exception) else stopped)
+                    box = [outcome]
+                    dist.broadcast_object_list(box, src=0, group=group)
+                    raise
+            box = [outcome]
+            dist.broadcast_object_list(box, src=0, group=group)
+        finally:
+            dist.destroy_process_group(group)
     kind, value = box[0]
     if kind == "failed":
         raise value
