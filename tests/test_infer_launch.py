@@ -105,6 +105,7 @@ def _scores(made, tmp_path, name: str, launch: list[str]) -> tuple[dict, dict[st
     return json.loads(out.read_text()), dict(sorted(batches.items()))
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_launch_of_two_processes_shares_the_batches_and_writes_one_processs_file(made, tmp_path):
     one, scored_one = _scores(made, tmp_path, "one", [sys.executable, str(made["script"])])
     two, scored_two = _scores(made, tmp_path, "two", cpu_launch(made["script"], num_processes=2))
@@ -117,6 +118,7 @@ def test_a_launch_of_two_processes_shares_the_batches_and_writes_one_processs_fi
     assert two == one
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_process_that_fails_at_its_first_batch_stops_the_other_at_its_next_and_is_said_once(made, tmp_path):
     """The processes of a launch agree after each batch: a clip damaged in process 1's share stopped it at its
     first batch, and process 0 learnt of it only once it had predicted its whole share (12 batches of 24, of hours
@@ -138,6 +140,7 @@ def test_a_process_that_fails_at_its_first_batch_stops_the_other_at_its_next_and
     assert not (tmp_path / "scores.json").exists()
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 @pytest.mark.parametrize("when", ["predicting", "scoring"])
 def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(made, tmp_path, when):
     """SIGTERM (`kill`, a scheduler) to one process of a launch of 2: infer.py did not take it, so that process died
@@ -168,6 +171,7 @@ def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(
     assert not scores.exists()
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_sigterm_to_a_process_waiting_for_the_main_processs_scores_lets_the_run_finish(made, tmp_path):
     """SIGTERM to process 1 while it waits for the main process to score and write: it stopped in the wait, and
     the main process, its file written, met a gloo error as it sent its result (a traceback, no scores printed,
@@ -186,6 +190,7 @@ def test_a_sigterm_to_a_process_waiting_for_the_main_processs_scores_lets_the_ru
     assert run.stdout.count(f"scores of {made['model']}: {scores}") == 1 and scores.is_file(), run.stdout[-2000:]
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made, tmp_path):
     """A model folder whose config.json is there but not its weights (a copy cut short): each process of a launch
     of 2 failed at the model's load with transformers' OSError, a traceback each.  Now the main process says it
@@ -205,6 +210,7 @@ def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made,
     assert not (tmp_path / "scores.json").exists()
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_an_output_file_in_a_folder_that_cannot_be_written_is_refused_once_before_any_work(made, tmp_path):
     """--output_file in a folder that cannot be written: each process of a launch predicted every clip, then the
     main process failed at the write (PermissionError, a traceback) and the other with it.  Now it is a bad
@@ -224,6 +230,7 @@ def test_an_output_file_in_a_folder_that_cannot_be_written_is_refused_once_befor
     assert "[rank" not in run.stderr and not scores.exists(), run.stderr[-3000:]
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
     """`accelerate launch --num_processes 2 recipes/infer.py --model NOT_THERE` printed its usage and error line
     once per process: twice.  The main process says it; the other says nothing and is stopped; the launch fails."""
@@ -236,6 +243,7 @@ def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
     assert run.stderr.count("usage: infer.py") == 1, run.stderr
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_damaged_clip_every_process_of_a_launch_meets_is_said_once(made, tmp_path):
     """A stored clip that does not decode, in the test set of a launch of 2 processes: each process stops on it
     (on_every_process hands the one that met it's error to the other) and each printed its `error:` line: twice.
