@@ -524,3 +524,27 @@ def test_the_tables_note_says_in_words_how_a_test_set_combines_its_corpora(tmp_p
         and "group_score = " not in md
     )
     assert set(GROUP_SCORES) == {"mean", "weighted", "pooled"}  # each one said above
+
+
+def test_the_0_line_gives_untrained_labels_as_the_cause_where_the_model_never_trained_on_them():
+    """An own corpus's ind_eld, 2 of its 3 labels never trained on, scored 0.0, and the 0.0 line said "(a model early
+    in training predicts none)" under the line saying 2 of its 3 labels were never trained on: it now gives that
+    cause for that group, and the early-training one for the group it applies to."""
+    from bimotion.training.report import scores_report
+
+    labels, mask = _single("anger", "happiness", "neutral", "anger", "happiness", "neutral")
+    logits = np.where(labels > 0, -1.0, -3.0)  # every score under 0.5, the right label's highest
+    trained = [name for name in LABELS if name not in ("anger", "happiness")]
+    groups = ["eng_adu"] * 3 + ["eng_eld"] * 3
+    out = score_groups(logits, labels, mask, ["crema_d"] * 6, groups, trained_labels=trained)
+    zero = scores_report(out).splitlines()[-1]
+    assert zero.startswith(
+        "0.0: no label predicted right at the 0.5 threshold (eng_adu: 2 of its 3 labels never trained on (the line "
+        "above), predicted absent, and its other 1 not predicted right; eng_eld: 2 of its 3 labels never trained "
+        "on (the line above), predicted absent, and its other 1 not predicted right); the same scores read by arg-max"
+    )
+    mixed = score_groups(logits, labels, mask, ["crema_d"] * 6, groups, trained_labels=list(LABELS))
+    mixed["groups"]["eng_eld"] = out["groups"]["eng_eld"]
+    last = scores_report(mixed).splitlines()[-1]
+    assert "; eng_adu: a model early in training predicts none); " in last
+    assert "eng_eld: 2 of its 3 labels never trained on" in last

@@ -129,9 +129,7 @@ def untrained_note(groups: dict, names: dict | None = None) -> str:
     """A note line naming the groups whose test sets annotate labels the model never trained on (it
     predicts them absent, so such a group can score far below chance), or nothing."""
     found = [
-        f"{(names or {}).get(group, group)} {len(values['untrained_labels'])} of its {len(values['annotated_labels'])}"
-        for group, values in groups.items()
-        if values.get("untrained_labels") and values.get("annotated_labels")
+        f"{(names or {}).get(group, group)} {of}" for group, values in groups.items() if (of := _untrained_of(values))
     ]
     if not found:
         return ""
@@ -142,8 +140,9 @@ def untrained_note(groups: dict, names: dict | None = None) -> str:
 
 
 def nothing_right_note(groups: dict, names: dict | None = None) -> str:
-    """A note line for the groups scored 0.0 (no label predicted right at the 0.5 threshold: early in
-    training a model predicts none) with their arg-max reading of the same scores (the authors'
+    """A note line for the groups scored 0.0 (no label predicted right at the 0.5 threshold), with the cause
+    that applies to each (labels it never trained on, predicted absent: :func:`untrained_note`'s line; else, early
+    in training a model predicts none), and their arg-max reading of the same scores (the authors'
     code's, :data:`~.metrics.CHANCE_OF`) beside its chance level, marked :data:`~.metrics.DAGGER` where at or
     below it (:func:`at_or_below`, as the table marks a score), or nothing."""
 
@@ -151,17 +150,38 @@ def nothing_right_note(groups: dict, names: dict | None = None) -> str:
         value, chance = values["weighted_f1_argmax"], values["chance"]["weighted_f1_argmax"]
         return f"{100 * value:.1f}{DAGGER if at_or_below(value, chance) else ''} (chance {100 * chance:.1f})"
 
-    found = [
-        f"{(names or {}).get(group, group)} {argmax(values)}"
+    zero = {
+        group: values
         for group, values in groups.items()
         if values["weighted_f1"] == 0 and "weighted_f1_argmax" in values and isinstance(values["chance"], dict)
-    ]
-    if not found:
+    }
+    if not zero:
         return ""
+    name = {group: (names or {}).get(group, group) for group in zero}
+    untrained = {group: _untrained_of(values) for group, values in zero.items() if _untrained_of(values)}
+    early = "a model early in training predicts none"
+    if untrained:  # the cause that applies to each: labels never trained on are predicted absent
+        causes = []
+        for group, of in untrained.items():
+            rest = len(zero[group]["annotated_labels"]) - len(zero[group]["untrained_labels"])
+            others = f", and its other {rest} not predicted right" if rest > 0 else ""
+            causes.append(f"{name[group]}: {of} labels never trained on (the line above), predicted absent{others}")
+        trained = [name[group] for group in zero if group not in untrained]
+        early = "; ".join(causes + ([f"{', '.join(trained)}: {early}"] if trained else []))
+    found = [f"{name[group]} {argmax(values)}" for group, values in zero.items()]
     return (
-        "\n0.0: no label predicted right at the 0.5 threshold (a model early in training predicts none); "
+        f"\n0.0: no label predicted right at the 0.5 threshold ({early}); "
         f"the same scores read by arg-max, as the authors' code does: {', '.join(found)}"
     )
+
+
+def _untrained_of(values: dict) -> str:
+    """How many of a group's annotated labels the model never trained on (its scores' ``untrained_labels`` of
+    ``annotated_labels``), ``2 of its 3``, as :func:`untrained_note` and :func:`nothing_right_note` say it; ``""``
+    where none (or where its scores do not say)."""
+    if not (values.get("untrained_labels") and values.get("annotated_labels")):
+        return ""
+    return f"{len(values['untrained_labels'])} of its {len(values['annotated_labels'])}"
 
 
 def ranked_note(groups: dict, names: dict | None = None) -> str:
