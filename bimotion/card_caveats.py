@@ -7,7 +7,7 @@ with the one way it was split, :func:`own_notes`)."""
 from __future__ import annotations
 
 from loaders import READERS, SOURCES, known_defects
-from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
+from loaders.levels import FORMAT_REMEDY, UNEVEN_CLIPPING_REMEDY, clipping_text, format_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 from loaders.tables import counted
 
@@ -219,6 +219,8 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     for corpus, n in info.get("clipped", {}).items():  # prepare.json's hard-clipped clips, per label
         remedy = f"; {UNEVEN_CLIPPING_REMEDY}" if n["uneven"] else ""  # as prepare's note says it
         lines.append((corpus, f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}{remedy}."))
+    for corpus, n in info.get("formats", {}).items():  # prepare.json's recording formats that go with the label
+        lines.append((corpus, f"**Recording formats in {corpus}:** {format_text(n)}; {FORMAT_REMEDY}."))
     for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))

@@ -29,6 +29,12 @@ DURATION_TOLERANCE_S = 0.01
 MAX_LISTED = 20  # per-clip problems listed before they are counted
 
 
+# prepare.json's notes that check passes on: clips recorded below 16 kHz, stored upsampled; stored peaking below
+# -50 dBFS (a noise floor?); hard-clipped, per label; recording formats that go with the label; clips broken in
+# every copy of their release
+NOTED = ("low_rate", "quiet", "clipped", "formats", "known_defects")
+
+
 def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> dict:
     """Everything ``bimotion check`` reports on a prepared ``folder``, as a dict (``problems``: a list of
     strings; empty when everything holds); raises FileNotFoundError/ValueError when it is no prepared folder.
@@ -82,10 +88,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         "rows": rows["rows"],
         "duplicates_across_splits": rows["cross_split"],
         "silent": rows["silent"],
-        "low_rate": info.get("low_rate", {}),  # clips recorded below 16 kHz, stored upsampled (prepare.json)
-        "quiet": info.get("quiet", {}),  # clips stored peaking below -50 dBFS: a noise floor? (prepare.json)
-        "clipped": info.get("clipped", {}),  # hard-clipped clips, per label (prepare.json)
-        "known_defects": info.get("known_defects", {}),  # clips broken in every copy of their release (prepare.json)
+        **{key: info.get(key, {}) for key in NOTED},  # prepare.json's notes on the clips it stored
         "compared_with_source": rows["compared"],
         "problems": problems,
     }

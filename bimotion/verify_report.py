@@ -83,7 +83,7 @@ def _as_recorded(overlap: dict) -> str:
 def _passed_over(result: dict) -> list[str]:
     """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
     as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``), as
-    hard-clipped (``clipped``) or
+    hard-clipped (``clipped``), of recording formats that go with the label (``formats``) or
     as broken in every copy of their release (``known_defects``), the folder itself or its ``__MACOSX/`` where it
     could not be listed or a link in ``__MACOSX/`` it did not enter (``folder_notes``), and the files a file browser
     left."""
@@ -107,6 +107,10 @@ def _passed_over(result: dict) -> list[str]:
             + (f"; {UNEVEN_CLIPPING_REMEDY}" if n.get("uneven") else "")  # as prepare and the card say it
             for c, n in clipped.items()
         ]
+    if formats := result.get("formats"):
+        from loaders.levels import FORMAT_REMEDY, format_text
+
+        lines += [f"{c}: {format_text(n)}; {FORMAT_REMEDY}" for c, n in formats.items()]  # as prepare says it
     if known := result.get("known_defects"):
         clips = ", ".join(clip for clips in known.values() for clip in clips)
         lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")

@@ -267,3 +267,37 @@ def clipping_text(entry: dict) -> str:
     return text + (
         "; uneven across labels: a model can learn clipping in place of the emotion" if entry["uneven"] else ""
     )
+
+
+# what to do where the recording format goes with the label: prepare's and scan's notes, check and the card say it alike
+FORMAT_REMEDY = (
+    "resample or convert the clips so that every label's clips share one format, or record more clips of each "
+    "label in each format"
+)
+
+
+def format_text(entry: dict) -> str:
+    """The one wording of a corpus's recording formats by label as ``prepare.json``'s ``formats`` records them
+    (:func:`bimotion.prepare.clipping.format_info`), for prepare's and scan's notes, check and the card, in clipping's words
+    (:func:`clipping_text`): ``recording formats by label: marah 22.05 kHz mono 24-bit WAV 12 of 12
+    (100%); ...: the format goes with the label (22.05 kHz mono 24-bit WAV: marah and sedih alone, 24 of its 24
+    clips; ...), and a model can learn it in place of the emotion``."""
+    from .tables import joined
+
+    labels = "; ".join(
+        f"{label} "
+        + ", ".join(f"{f} {k} of {n['of']} ({k / n['of']:.0%})" for f, k in sorted(n["formats"].items(), key=_most))
+        for label, n in entry["by_label"].items()
+    )
+    alone = "; ".join(
+        f"{a['format']}: {joined(a['labels'])} alone, {a['clips']} of its {a['of']} clips" for a in entry["alone"]
+    )
+    return (
+        f"recording formats by label: {labels}: the format goes with the label ({alone}), and a model can learn "
+        "it in place of the emotion"
+    )
+
+
+def _most(item: tuple[str, int]) -> tuple[int, str]:
+    """A label's formats, most clips first, then by name."""
+    return -item[1], item[0]

@@ -1,5 +1,6 @@
 """What ``prepare`` says after a run: :func:`summary` (rows per corpus, group and split, then its
-notes) and the notes ``scan`` says before one, in the same words (quiet, clipped and low-rate clips,
+notes) and the notes ``scan`` says before one, in the same words (quiet, clipped and low-rate clips, recording
+formats that go with the label,
 a release's known defects), each read from ``prepare.json`` (``scan``'s: from its own measurements).
 """
 
@@ -116,6 +117,17 @@ def clipped_lines(clipped: dict, *, stored: bool = True) -> list[str]:
     return lines
 
 
+def format_lines(formats: dict, *, stored: bool = True) -> list[str]:
+    """One note per corpus of ``formats`` (``prepare.json``'s, or ``scan``'s: ``stored`` False) whose recording
+    format goes with the label (:func:`loaders.levels.format_text`), with its remedy, as
+    :func:`clipped_lines` says clipping uneven across labels."""
+    from loaders.levels import FORMAT_REMEDY, format_text
+
+    kept = "stored as 16 kHz mono" if stored else "`prepare` will store them as 16 kHz mono"
+    kept += ", each keeping the sound of its recording"
+    return [f"note: {corpus}: {format_text(n)}; {kept}; {FORMAT_REMEDY}" for corpus, n in formats.items()]
+
+
 def known_defect_lines(known: dict[str, dict], *, stored: bool = True) -> list[str]:
     """One note per clip of ``known`` (``{corpus: {id: peak dBFS, or None where not measured}}``: the
     clips its release holds broken, :func:`loaders.known_defects`, as ``prepare.json``'s
@@ -206,7 +218,7 @@ def summary(info: dict) -> str:
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info.get("quiet", {}))
-    lines += clipped_lines(info.get("clipped", {}))
+    lines += clipped_lines(info.get("clipped", {})) + format_lines(info.get("formats", {}))
     lines += known_defect_lines(info.get("known_defects", {}))
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]

@@ -15,8 +15,10 @@ lists, whose skip then names the clip one is a copy of): with --levels it also d
 `prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than
 speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a
 model can learn) and, as errors or --skip-bad skips, the silent ones and those that do
-not decode. Every audio file below a source folder is read or reported: never dropped silently. The
-corpus folders are only read, never written to.
+not decode. With or without --levels it says, from the headers, a recording format (sample rate,
+channels, sample format) that goes with the label, as `prepare` does. Every audio file below a
+source folder is read or reported: never dropped silently. The corpus folders are only read, never
+written to.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def run(args) -> int:
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
     notes += empty_labels(records, generated)
     notes += _prepare_notes(own, records, copies, args.protocol, args.seed, sources=sources) + low_rate_notes(records)
+    notes += format_notes(records)
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
@@ -207,6 +210,16 @@ def low_rate_notes(records: list) -> list[str]:
         )
         for corpus, rows in low_rate_records(records).items()
     ]
+
+
+def format_notes(records: list) -> list[str]:
+    """One note per corpus whose recording format goes with the label (:func:`bimotion.prepare.clipping.format_info`,
+    read from the headers: with or without ``--levels``), as ``prepare`` will say it."""
+    from bimotion.prepare.clipping import format_info
+
+    from .prepare_notes import format_lines
+
+    return format_lines(format_info(records), stored=False)
 
 
 def _prepare_notes(

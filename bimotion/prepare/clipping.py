@@ -1,6 +1,8 @@
 """Hard clipping as ``prepare.json`` (and ``scan --levels``) records it: per corpus, the clips whose source
 has a run of :data:`~loaders.levels.CLIP_RUN_SAMPLES` or more samples at full scale, per label, and whether that
-is :func:`uneven` across labels, a shortcut a model can learn in place of the emotion."""
+is :func:`uneven` across labels, a shortcut a model can learn in place of the emotion; and in the same check, a
+recording format (sample rate, channels, sample format or codec) that goes with the label (:func:`format_info`,
+``prepare.json``'s ``formats``, ``scan``'s too), the other such shortcut."""
 
 from __future__ import annotations
 
@@ -69,3 +71,75 @@ def uneven(counts: list[tuple[int, int]]) -> bool:
     df = len(counts) - 1
     quantile = df * (1 - 2 / (9 * df) + UNEVEN_Z * math.sqrt(2 / (9 * df))) ** 3
     return chi2 > quantile
+
+
+# a format goes with the label (format_info) where it is the format of at least this share of some labels' clips...
+FORMAT_HELD_SHARE = 0.5
+FORMAT_ALONE_SHARE = 0.95  # ...and at least this share of its clips are of those labels, other labels (nearly) none
+_SAMPLE_WORDS = {"PCM_S8": "8-bit", "PCM_U8": "8-bit", "PCM_16": "16-bit", "PCM_24": "24-bit", "PCM_32": "32-bit"}
+_SAMPLE_WORDS |= {"FLOAT": "32-bit float", "DOUBLE": "64-bit float", "ULAW": "µ-law", "ALAW": "A-law"}
+_CODEC_WORDS = {"mp3": "MP3", "mp4": "AAC (MP4)", "VORBIS": "Ogg Vorbis", "OPUS": "Ogg Opus"}
+
+
+def recording_format(path) -> tuple[str, str, str]:
+    """``(sample rate, channels, sample format)`` of the audio file at ``path`` as its header gives it
+    (:func:`loaders.audio.probe`), in words: ``("22.05 kHz", "mono", "24-bit WAV")``, ``("48 kHz", "stereo",
+    "32-bit float WAV")``, ``("44.1 kHz", "stereo", "MP3")``."""
+    from loaders.audio import probe
+
+    info = probe(path)
+    channels = {1: "mono", 2: "stereo"}.get(info.num_channels, f"{info.num_channels} channels")
+    codec = _CODEC_WORDS.get(info.format) or _CODEC_WORDS.get(info.subtype)
+    sample = codec or f"{_SAMPLE_WORDS.get(info.subtype, info.subtype)} {info.format.upper()}".strip()
+    return f"{info.sample_rate_hz / 1000:g} kHz", channels, sample
+
+
+def format_info(records) -> dict:
+    """``prepare.json``'s ``formats`` (and ``scan``'s) of ``records`` (those stored): per corpus whose recording
+    format goes with the label, its clips' formats (:func:`recording_format`, joined) per label and the formats
+    (or a sample rate, channel count or sample format alone, where the whole formats of its labels' clips differ
+    more) that go with some labels and not the others (:func:`format_labels`): a model can learn the format in
+    place of the emotion.  A corpus recorded in one format, or whose formats do not go with its labels, is absent."""
+    by_corpus: dict[str, list] = {}
+    for record in records:
+        by_corpus.setdefault(record.corpus, []).append(record)
+    out = {}
+    for corpus, rows in sorted(by_corpus.items()):
+        formats = {r.id: recording_format(r.path) for r in rows}
+        labels = {r.id: r.emotions or ("(none)",) for r in rows}
+        alone: list[dict] = []
+        for view in (lambda f: " ".join(f), lambda f: f[0], lambda f: f[1], lambda f: f[2]):  # whole, then each part
+            keyed = {i: view(f) for i, f in formats.items()}
+            for value in sorted(set(keyed.values())):
+                counts: dict[str, list[int]] = {}
+                for i, key in keyed.items():
+                    for label in labels[i]:
+                        counts.setdefault(label, [0, 0])[1] += 1
+                        counts[label][0] += key == value
+                held = format_labels({label: (k, n) for label, (k, n) in counts.items()})
+                if held and not any(a["labels"] == held for a in alone):  # said once, by its whole format
+                    clips = sum(key == value for key in keyed.values())
+                    of_held = sum(key == value and bool(set(labels[i]) & set(held)) for i, key in keyed.items())
+                    alone.append({"format": value, "labels": held, "clips": of_held, "of": clips})
+        if alone:
+            by_label: dict[str, dict] = {}
+            for i, f in sorted(formats.items()):
+                for label in labels[i]:
+                    entry = by_label.setdefault(label, {"of": 0, "formats": {}})
+                    entry["of"] += 1
+                    entry["formats"][" ".join(f)] = entry["formats"].get(" ".join(f), 0) + 1
+            out[corpus] = {"of": len(rows), "by_label": dict(sorted(by_label.items())), "alone": alone}
+    return out
+
+
+def format_labels(counts: dict[str, tuple[int, int]]) -> list[str]:
+    """The labels a recording format goes with (``counts``: ``{label: (clips in that format, clips)}``), or none:
+    the labels it is the format of at least :data:`FORMAT_HELD_SHARE` of whose clips, some but not all of them,
+    holding at least :data:`FORMAT_ALONE_SHARE` of its clips, and beyond chance (:func:`uneven`'s test).  A label
+    with a few clips in a second format is no shortcut: that format is the format of few of its clips."""
+    counts = {label: (k, n) for label, (k, n) in counts.items() if n}
+    held = [label for label, (k, n) in counts.items() if k >= FORMAT_HELD_SHARE * n]
+    within = sum(counts[label][0] for label in held)
+    if not held or len(held) == len(counts) or within < FORMAT_ALONE_SHARE * sum(k for k, _ in counts.values()):
+        return []
+    return sorted(held) if uneven(list(counts.values())) else []

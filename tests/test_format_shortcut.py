@@ -1,0 +1,87 @@
+"""A recording format that goes with the label: a new user's own corpus held every ``marah``/``sedih`` clip as
+22.05 kHz mono 24-bit and every ``senang``/``netral`` clip as 48 kHz stereo float, and scan, prepare and check said
+nothing (her model scored 100.0 on 12 test clips: it can learn the format in place of the emotion), where clipping
+uneven across labels is said.  The same check now says it, per corpus, in the same places and words."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from bimotion.cli import main
+from loaders import READERS, load, testing
+
+SHORTCUT = "the format goes with the label (22.05 kHz mono 24-bit WAV: anger and sadness alone, 8 of its 8 clips"
+
+
+def _own_corpus(tmp_path, moved=("marah", "sedih"), first_only: bool = False):
+    """A corpus of one's own whose clips labelled ``moved`` are rewritten as 22.05 kHz mono 24-bit WAVs (only the
+    first such clip with ``first_only``) and the others as 48 kHz stereo 32-bit float ones."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine")
+    rows = list(csv.DictReader((root / "metadata.csv").open(encoding="utf-8")))
+    done = False
+    for row in rows:
+        path = root / row["file_name"]
+        samples, rate = soundfile.read(path, dtype="float32")
+        first = row["emotion"] in moved and not (first_only and done)
+        to_hz = 22050 if first else 48000
+        resampled = np.interp(
+            np.linspace(0, len(samples) - 1, len(samples) * to_hz // rate), np.arange(len(samples)), samples
+        )
+        if first:
+            soundfile.write(path, resampled, to_hz, subtype="PCM_24")
+            done = True
+        elif not first_only:
+            soundfile.write(path, np.stack([resampled, 0.9 * resampled], axis=1), to_hz, subtype="FLOAT")
+    return root
+
+
+def test_a_recording_format_that_goes_with_the_label_is_said_by_scan_prepare_check_and_the_card(tmp_path, capsys):
+    root = _own_corpus(tmp_path)
+    assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    err = capsys.readouterr().err
+    note = next(line for line in err.splitlines() if line.startswith("note: mine: recording formats by label:"))
+    assert "anger 22.05 kHz mono 24-bit WAV 4 of 4 (100%); happiness 48 kHz stereo 32-bit float WAV 4 of 4" in note
+    assert SHORTCUT in note and "48 kHz stereo 32-bit float WAV: happiness and neutral alone, 8 of its 8 clips" in note
+    assert note.endswith(
+        "a model can learn it in place of the emotion; `prepare` will store them as 16 kHz mono, each keeping the "
+        "sound of its recording; resample or convert the clips so that every label's clips share one format, or "
+        "record more clips of each label in each format"
+    ), note
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"mine={root}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert SHORTCUT in printed and "stored as 16 kHz mono, each keeping the sound of its recording" in printed
+    formats = json.loads((out / "prepare.json").read_text())["formats"]["mine"]
+    assert formats["alone"] == [
+        {"format": "22.05 kHz mono 24-bit WAV", "labels": ["anger", "sadness"], "clips": 8, "of": 8},
+        {"format": "48 kHz stereo 32-bit float WAV", "labels": ["happiness", "neutral"], "clips": 8, "of": 8},
+    ]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "**Recording formats in mine:** recording formats by label: anger 22.05 kHz" in card and SHORTCUT in card
+    assert main(["check", str(out)]) == 0  # a note, not a problem
+    report = capsys.readouterr().out
+    assert "mine: recording formats by label: anger" in report and SHORTCUT in report, report
+    assert "resample or convert the clips" in report and report.rstrip().endswith("OK"), report
+
+
+def test_one_label_with_a_clip_in_a_second_format_is_no_shortcut(tmp_path, capsys):
+    from bimotion.prepare.clipping import format_info
+
+    root = _own_corpus(tmp_path, moved=("marah",), first_only=True)  # 1 of marah's 4 clips at 22.05 kHz 24-bit
+    records = load("mine", root)
+    assert len({r.sample_rate_hz for r in records}) == 2 and format_info(records) == {}
+    assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert "recording formats" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("corpus", READERS)
+def test_the_built_in_corpora_fixtures_give_no_format_note(tmp_path, corpus):
+    from bimotion.prepare.clipping import format_info
+
+    records = load(corpus, testing.make_corpus(corpus, tmp_path / "raw"))
+    assert format_info(records) == {}
