@@ -23,9 +23,10 @@ import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .errors import BadFileError, CorpusError, LayoutError, MissingToolError, SkipReport
+from .errors import BadFileError, CorpusError, LayoutError, MissingToolError
 from .labels import LABEL2ID, LABELS, label_space
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 
 __all__ = [

@@ -37,12 +37,13 @@ from pathlib import Path
 from . import register_source
 from .audiofolder_files import read_files
 from .base import Collector
-from .errors import BadFileError, InputWarning, LayoutError, SkipReport, some_files
+from .errors import BadFileError, InputWarning, LayoutError, some_files
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, metadata_files, read_text
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 from .unread import is_audio
 

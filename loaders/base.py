@@ -23,8 +23,6 @@ from .errors import (
     CorpusError,
     InputWarning,
     LayoutError,
-    SkipReport,
-    all_skipped,
     archives_in,
     bad,
 )
@@ -33,6 +31,7 @@ from .lone import lone_copies, lone_copy, lone_error, warn_lone
 from .metafiles import own_corpus_hint
 from .named import warn_files
 from .record import Utterance
+from .skips import SkipReport, all_skipped
 from .unlisted import behind_unlisted, unreadable_folder
 from .walk import stood_for, walk_files
 

@@ -33,11 +33,12 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import copied_folder, folder_name, named_folders
-from .errors import LayoutError, SkipReport, bad, require_dir
+from .errors import LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
+from .skips import SkipReport
 from .source import SourceInfo
 from .walk import backslashed_layout, searched, walk_tree
 

@@ -25,10 +25,11 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import folder_name
-from .errors import SkipReport, bad, require_dir
+from .errors import bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 
 CORPUS = "csed"

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Collector
-from .errors import LayoutError, SkipReport, bad, require_dir
+from .errors import LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, iter_lines, listed_name
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 from .walk import backslashed_layout
 

@@ -1,22 +1,18 @@
-"""Errors for bad corpus input, and the report of what a lenient run skipped.
+"""Errors for bad corpus input.
 
 Policy: every problem with a user's file raises :class:`CorpusError`, naming the file, what is
 wrong and what to do.  With ``skip_bad=True`` the same problems become counted skips in a
-:class:`SkipReport`, which the CLI prints; nothing is ever dropped silently.
+:class:`loaders.skips.SkipReport`, which the CLI prints with their fixes; nothing is ever dropped silently.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import contextvars
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
-
-from .tables import aligned_lines
 
 # Who reads the errors: a Python caller (the default) or the command line (bimotion.cli sets it).
 AUDIENCE: contextvars.ContextVar[str] = contextvars.ContextVar("bimotion_audience", default="python")
@@ -104,18 +100,6 @@ def some_files(paths, shown: int = 3, *, total: int | None = None) -> str:
     return ", ".join(display(p) for p in paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def all_skipped(report: SkipReport, corpus: str, skipped: dict[str, int]) -> str:
-    """Why ``corpus`` has no record left, every input skipped: its skips by reason (``skipped``, as
-    :meth:`SkipReport.by_reason` counts them) and the first one's file and message (with --skip-bad the
-    read stopped before the report naming them was printed, and said only "1 skipped as bad gender",
-    leaving the user to guess what was wrong)."""
-    why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
-    first = next((entries[0] for (c, _), entries in report.examples.items() if c == corpus and entries), None)
-    return why + (
-        f"; the first: {first[0]}: {first[1]} (without --skip-bad the run stops there, with its fix)" if first else ""
-    )
-
-
 RATES_HZ = (1000, 1_000_000)  # sample rates a header may give; others are damage (1 Hz made 16000 samples 4 h)
 
 
@@ -187,136 +171,6 @@ class BadFileError(CorpusError):
 
 class LayoutError(CorpusError):
     """The corpus root does not look like the corpus at all (never skipped)."""
-
-
-@dataclass
-class SkipReport:
-    """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
-    many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
-    not_audio, duplicate, not_read, blank, table_copy), so that a scan can show that nothing went missing: seen = read
-    + file skips + not audio + duplicate + not read (audio in a folder its reader reads none from) + blank + table
-    copies (a second copy of a table beside it, not read), where ``file_skips`` counts the skips that were of a file
-    seen (the others are of metadata rows without a file, or of folders that could not be listed).
-    :meth:`format` lists ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
-
-    max_examples: int = 10
-    counts: collections.Counter = field(default_factory=collections.Counter)
-    examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
-    files: collections.Counter = field(default_factory=collections.Counter)
-    file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
-    named: dict = field(default_factory=dict)  # (corpus, warning) -> [(file, of), ...]: loaders.named.warn_files
-    # corpus -> (metadata file name, {record id: line}) of a user corpus holding audio no row lists
-    # (unlisted_file): where each clip is listed, for an unlisted copy's skip (loaders.identical.identical_audio)
-    listed_at: dict = field(default_factory=dict)
-
-    def add(self, corpus: str, error: CorpusError) -> None:
-        key = (corpus, error.reason)
-        self.counts[key] += 1
-        self.examples.setdefault(key, []).append((display(error.path), error.message))
-
-    def reword(self, corpus: str, reason: str, file: str, message: str) -> None:
-        """Say the skip of ``file`` (as :meth:`add` showed it) as ``message``: what was found of it after it was counted."""
-        self.examples[(corpus, reason)] = [(f, message if f == file else m) for f, m in self.examples[(corpus, reason)]]
-
-    def skip_read(self, corpus: str, error: CorpusError) -> None:
-        """A file the scan read (its header) that failed later, when its audio was decoded: counted
-        as skipped and no longer as read, so that seen = read + skipped + not audio still holds."""
-        self.add(corpus, error)
-        if self.files[(corpus, "read")] > 0:  # records that came from a scan
-            self.files[(corpus, "read")] -= 1
-            self.file_skips[(corpus, error.reason)] += 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def by_reason(self, corpus: str) -> dict[str, int]:
-        """``{reason: skips}`` of ``corpus``, in reason order: the one count of a corpus's skips by reason."""
-        return {reason: n for (c, reason), n in sorted(self.counts.items()) if c == corpus}
-
-    def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
-        return self.total > 0
-
-    def format(self, *, corpus_column: bool = True) -> str:
-        """Counts by corpus and reason, each with up to ``max_examples`` paths; without ``corpus_column``
-        (``bimotion predict``: its files belong to no corpus, as in :meth:`write_tsv`), by reason alone."""
-        if not self:
-            return "skipped: none"
-        lines = [f"skipped {self.total} input(s):"]
-        counted = sorted(self.counts.items())
-        first = (lambda corpus: [corpus]) if corpus_column else (lambda corpus: [])
-        cells = [[*first(corpus), reason, str(n)] for (corpus, reason), n in counted]
-        rows = aligned_lines(cells, text_columns=2 if corpus_column else 1)
-        for row, ((corpus, reason), n) in zip(rows, counted):
-            lines.append(row)
-            examples = self.examples.get((corpus, reason), [])
-            lines += [f"      {file}: {message}" for file, message in examples[: self.max_examples]]
-            if n > self.max_examples:
-                lines.append(f"      ... and {n - self.max_examples} more")
-        return "\n".join(lines)
-
-    def write_tsv(self, path: str | os.PathLike, *, corpus_column: bool = True) -> Path:
-        """Every skipped input as a tab-separated row: corpus, reason, file, message (CSV quoting, so a
-        name with a tab or a line break reads back as it is), written atomically; without
-        ``corpus_column`` (``bimotion predict``: its files belong to no corpus), reason, file, message."""
-        import csv
-        import io
-
-        from .files import write_text_atomic
-
-        text = io.StringIO()
-        writer = csv.writer(text, delimiter="\t", lineterminator="\n")  # a tab or newline in a name is quoted
-        first = ["corpus"] if corpus_column else []
-        writer.writerow([*first, "reason", "file", "message"])
-        for (corpus, reason), entries in sorted(self.examples.items()):
-            first = [corpus] if corpus_column else []
-            writer.writerows([*first, reason, file, message] for file, message in entries)
-        write_text_atomic(Path(path), text.getvalue())
-        return Path(path)
-
-    def format_files(self) -> str:
-        """Per corpus: files seen below the root, read, skipped by reason, not audio (and duplicate
-        copies not read twice)."""
-        rows = []
-        for corpus in sorted({corpus for corpus, _ in self.files}):
-            n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
-            reasons = self.by_reason(corpus)
-            files = {reason: self.file_skips[(corpus, reason)] for reason in reasons}
-            files = {reason: k for reason, k in files.items() if k}
-            others = {reason: k - files.get(reason, 0) for reason, k in reasons.items() if k > files.get(reason, 0)}
-            line = (
-                f"files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
-                f"other files (not audio) {n['not_audio']}"
-            )
-            if n["duplicate"]:
-                line += f", duplicate copies {n['duplicate']}"
-            if self.files[(corpus, "table_copy")]:  # 'VideoDemographics copy.csv': named in a warning (loaders.unread)
-                line += f", copies of a table beside it (not read) {self.files[(corpus, 'table_copy')]}"
-            if self.files[(corpus, "not_read")]:  # CREMA-D's AudioMP3/: audio in a folder its reader reads none from
-                line += f", audio in folders not read {self.files[(corpus, 'not_read')]}"
-            if self.files[(corpus, "blank")]:  # CREMA-D's AudioMP3/ holds blank files: not audio, not text
-                line += f", blank (0-byte) files in folders not read {self.files[(corpus, 'blank')]}"
-            if self.files[(corpus, "other_case")]:  # taken as their table's name in another case
-                line += (
-                    f"; named in another case, read under the corpus's own name {self.files[(corpus, 'other_case')]}"
-                )
-            if self.files[(corpus, "lone_copy")]:  # 'x 2.wav' with no x.wav beside it: read as x (loaders.lone)
-                line += f"; read under a copy's name, no original beside it {self.files[(corpus, 'lone_copy')]}"
-            if self.files[(corpus, "hidden_folder")]:
-                hidden = self.files[(corpus, "hidden_folder")]
-                line += f"; hidden folders not searched {hidden} (.*, __MACOSX, $RECYCLE.BIN, ...)"
-            if others:
-                line += f"; besides files, {_counted('metadata rows and folders skipped', others)}"
-            rows.append([corpus, line])
-        return "\n".join(["files below the source folders:", *aligned_lines(rows, text_columns=2)]) if rows else ""
-
-    def to_dict(self) -> dict:
-        return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}
-
-
-def _counted(what: str, reasons: dict[str, int]) -> str:
-    text = f"{what} {sum(reasons.values())}"
-    return text + (" (" + ", ".join(f"{reason} {k}" for reason, k in reasons.items()) + ")" if reasons else "")
 
 
 def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:

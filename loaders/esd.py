@@ -49,12 +49,13 @@ from pathlib import Path
 from .base import Collector
 from .copies import copied_folder, folder_name
 from .copy_reports import copy_elsewhere, shown
-from .errors import SkipReport, bad, require_dir, some_files
+from .errors import bad, require_dir, some_files
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .named import warn_files
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 from .walk import searched, walk_tree
 

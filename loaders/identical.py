@@ -26,9 +26,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from .errors import CorpusError, MissingToolError, SkipReport
+from .errors import CorpusError, MissingToolError
 from .files import sha256_of
 from .flac import blocks_to_end, unknown_length
+from .skips import SkipReport
 
 
 def identical_audio(

@@ -41,12 +41,13 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import folder_name, named_folders, stand_in
-from .errors import LayoutError, SkipReport, bad, require_dir
+from .errors import LayoutError, bad, require_dir
 from .iemocap_evaluations import Evaluation, read_evaluations
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches
 from .record import Utterance
+from .skips import SkipReport
 from .source import SourceInfo
 from .walk import backslashed_layout, searched, walk_tree
 

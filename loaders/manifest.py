@@ -12,10 +12,10 @@ from pathlib import Path
 
 from . import READERS, load, reader
 from .base import PROGRESS
-from .errors import SkipReport
 from .files import normal_path, temp_file_beside
 from .labels import LABEL_CODES, LABELS
 from .record import Utterance
+from .skips import SkipReport
 from .tables import aligned_lines, hours_text
 from .walk import searched, walk_tree
 

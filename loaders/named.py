@@ -1,6 +1,6 @@
 """The files a warning names (second copies read once or set aside, files read under another case of their name,
 lone copies read as their clip): one :class:`~loaders.errors.InputWarning` names the first few inline and says where
-every one is listed (:func:`warn_files`), and the reader's :class:`~loaders.errors.SkipReport` keeps them all
+every one is listed (:func:`warn_files`), and the reader's :class:`~loaders.skips.SkipReport` keeps them all
 (``report.named``), which ``scan`` and ``prepare`` write beside their output (:data:`NAMED_LIST`,
 :func:`write_named`): a copied corpus folder's warning naming its 20000 copies inline was 1 MB of one line."""
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextvars
 from pathlib import Path
 
-from .errors import InputWarning, SkipReport, display, some_files
+from .errors import InputWarning, display, some_files
+from .skips import SkipReport
 
 SHOWN = 5  # the files a warning names inline
 

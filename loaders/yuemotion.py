@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .base import Collector
-from .errors import BadFileError, LayoutError, SkipReport, bad, require_dir
+from .errors import BadFileError, LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
 from .record import Utterance, age_group_of, elderly_min_age
+from .skips import SkipReport
 from .source import SourceInfo
 
 CORPUS = "yuemotion"

@@ -11,7 +11,8 @@ import pytest
 
 import loaders
 from loaders import esd, esd_tables
-from loaders.errors import BadFileError, LayoutError, SkipReport
+from loaders.errors import BadFileError, LayoutError
+from loaders.skips import SkipReport
 from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
 from loaders.testing import esd as esd_fixture
 

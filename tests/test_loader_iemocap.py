@@ -11,9 +11,10 @@ import pytest
 
 import loaders
 from loaders import iemocap
-from loaders.errors import BadFileError, LayoutError, SkipReport
+from loaders.errors import BadFileError, LayoutError
 from loaders.iemocap_evaluations import parse_evaluation
 from loaders.labels import CORPUS_LABEL_MAPS
+from loaders.skips import SkipReport
 from loaders.testing import digest, make_corpus, snapshot
 from loaders.testing import iemocap as iemocap_fixture
 

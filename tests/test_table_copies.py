@@ -14,7 +14,8 @@ import pytest
 
 import loaders
 from loaders import testing
-from loaders.errors import InputWarning, SkipReport, display
+from loaders.errors import InputWarning, display
+from loaders.skips import SkipReport
 
 CASES = [  # (reader, a table it reads, the copy's name, the same bytes as the table)
     ("crema_d", "VideoDemographics.csv", "VideoDemographics copy.csv", False),  # beside the folder read: not_read

@@ -186,8 +186,8 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
 
     from bimotion.data.publish import output_path
     from bimotion.prepare import OutputLockedError, prepare
-    from loaders.errors import SkipReport
     from loaders.manifest import partial_releases
+    from loaders.skips import SkipReport
     from loaders.tables import counted
 
     from .prepare_notes import empty_label_notes, summary, undeclared_licences

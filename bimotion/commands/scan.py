@@ -63,7 +63,6 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from bimotion.console import stage_bar_options
-    from loaders.errors import SkipReport
     from loaders.manifest import (
         Timer,
         check_distinct_sources,
@@ -73,6 +72,7 @@ def run(args) -> int:
         scan,
         summary,
     )
+    from loaders.skips import SkipReport
     from loaders.synthetic import generated_note, synthetic_sources
 
     output, sources = Path(args.output).expanduser(), sources_of(args)

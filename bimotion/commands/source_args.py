@@ -240,10 +240,10 @@ def skip_list_path(output: str | Path, *, failed: bool = False) -> Path:
 def write_skip_list(
     report, output: str | Path, what: str = "file", *, corpus_column: bool = True, failed: bool = False
 ) -> Path | None:
-    """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
+    """Every input ``report`` (a :class:`loaders.skips.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
     beside ``output`` (``failed``: ``OUTPUT.failed.skipped.tsv``), named on standard error; when nothing was
     skipped, a list an earlier run left there is removed.  A list that cannot be written is a warning, not a
-    failed run.  ``corpus_column``: see :meth:`~loaders.errors.SkipReport.write_tsv`."""
+    failed run.  ``corpus_column``: see :meth:`~loaders.skips.SkipReport.write_tsv`."""
     listed = skip_list_path(output, failed=failed)
     if not report:
         listed.unlink(missing_ok=True)

@@ -21,12 +21,13 @@ import numpy as np
 
 from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpeg
 from loaders.channels import ChannelMeter
-from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_error, spoken
+from loaders.errors import BadFileError, CorpusError, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.flac import blocks_to_end, unknown_length
 from loaders.hold import LengthHold
 from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, downmix, measure_dtype
 from loaders.mp3 import mpg123_messages
+from loaders.skips import SkipReport
 from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files
 

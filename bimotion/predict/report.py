@@ -7,8 +7,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from loaders.errors import BadFileError, SkipReport, some_files
+from loaders.errors import BadFileError, some_files
 from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, clipped_percent
+from loaders.skips import SkipReport
 
 from .windows import MIN_WINDOW_S, Windowing
 

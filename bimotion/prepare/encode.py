@@ -106,7 +106,7 @@ def encoded(records: list, num_proc: int, *, rows: bool = True) -> Iterator[Enco
 def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
     """A record whose audio did not decode or store (``error``: the :class:`BadFileError` fields of
     :func:`encode_records`): raised, unless ``skip_bad`` or it is a release's known bad media gone silent,
-    which are counted in ``report`` (a :class:`~loaders.errors.SkipReport`) as read, then skipped (the
+    which are counted in ``report`` (a :class:`~loaders.skips.SkipReport`) as read, then skipped (the
     known defect's skip names it, :func:`loaders.known_defects`)."""
     from loaders.ffmpeg import missing_ffmpeg
 
