@@ -73,7 +73,7 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
             f"audio by content, but not listed in {metadata.name}: its "
             "emotion, language and age are unknown"
             + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else case_hint(relpath, every)),
-            "add a row for it, move it out of the corpus folder, or pass --skip-bad",
+            "add a row for it or move it out of the corpus folder, or pass --skip-bad",
         )
         with c.item(path):
             if not c.skip_bad and is_audio(path):  # raised now: a copy of a clip said as scan's look says its skip

@@ -168,7 +168,7 @@ class Collector:
                         "unexpected_file",
                         f"audio by content, but {self.corpus} clips are named *{'/*'.join(suffixes)} "
                         "(and not hidden), so it would not be read",
-                        "rename it to the corpus's naming pattern, move it out of the corpus folder, or pass --skip-bad",
+                        "rename it to the corpus's naming pattern or move it out of the corpus folder, or pass --skip-bad",
                     )
             elif audio is False:
                 unread.not_audio(self, [path])

@@ -113,7 +113,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                         path,
                         "unexpected_location",
                         f"a wav outside the class folders {', '.join(CLASS_FOLDERS.values())}: its class is unknown",
-                        "move it into the folder of its class, move it out of the corpus root, or pass --skip-bad",
+                        "move it into the folder of its class or move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
                 continue

@@ -199,7 +199,7 @@ def _wavs_by_speaker(
                         path,
                         "unexpected_location",
                         "a wav outside the speaker folders 0001-0020: its speaker and emotion are unknown",
-                        "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
+                        "move it into its speaker's emotion folder or move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
     # by name in any letters (a copy through a disk that ignores case changes them; ESD's names are its ids)

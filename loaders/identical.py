@@ -137,7 +137,7 @@ def _name_copies(report: SkipReport, unlisted: dict[str, _Unlisted], sets: Itera
             clip = next((i for i in sorted(ids) if i in lines), None)
             if clip is None:  # the same audio as another file no row lists, or as another corpus's clip only
                 continue
-            report.reword(copy.corpus, "unlisted_file", copy.path, _copy_said(metadata, clip, lines[clip]))
+            report.reword(copy.corpus, "unlisted_file", copy.path, _copy_said(metadata, clip, lines[clip]), COPY_FIX)
 
 
 COPY_FIX = "delete it or move it out of the corpus folder"  # an unlisted copy of a listed clip's

@@ -7,26 +7,38 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CorpusError, display
+from .errors import CorpusError, display, spoken
 from .tables import aligned_lines
+
+# an error's offer of --skip-bad, closing its fix ("..., or pass --skip-bad to skip it", "... (or pass --skip-bad)"):
+# no fix of a skip, which --skip-bad made
+_OFFER_TO_SKIP = re.compile(r"(?:,? \(|,? |^)(?:or )?pass --skip-bad\b.*\Z", re.S)
+
+
+def skip_fix(hint: str) -> str:
+    """The fix of a skip: ``hint``, its error's fix, without the offer of --skip-bad that closes it (``""`` where
+    that was all of it)."""
+    return _OFFER_TO_SKIP.sub("", hint).strip()
 
 
 @dataclass
 class SkipReport:
-    """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
+    """Counts of skipped inputs by corpus and reason, every skipped path with its message and fix, and how
     many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
     not_audio, duplicate, not_read, blank, table_copy), so that a scan can show that nothing went missing: seen = read
     + file skips + not audio + duplicate + not read (audio in a folder its reader reads none from) + blank + table
     copies (a second copy of a table beside it, not read), where ``file_skips`` counts the skips that were of a file
     seen (the others are of metadata rows without a file, or of folders that could not be listed).
-    :meth:`format` lists ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
+    :meth:`format` lists ``max_examples`` paths per reason, each fix once; :meth:`write_tsv` writes them all."""
 
     max_examples: int = 10
     counts: collections.Counter = field(default_factory=collections.Counter)
     examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
+    fixes: dict = field(default_factory=dict)  # (corpus, reason) -> [fix, ...], one per example ("" where none)
     files: collections.Counter = field(default_factory=collections.Counter)
     file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
     named: dict = field(default_factory=dict)  # (corpus, warning) -> [(file, of), ...]: loaders.named.warn_files
@@ -38,10 +50,15 @@ class SkipReport:
         key = (corpus, error.reason)
         self.counts[key] += 1
         self.examples.setdefault(key, []).append((display(error.path), error.message))
+        self.fixes.setdefault(key, []).append(skip_fix(error.hint))
 
-    def reword(self, corpus: str, reason: str, file: str, message: str) -> None:
-        """Say the skip of ``file`` (as :meth:`add` showed it) as ``message``: what was found of it after it was counted."""
-        self.examples[(corpus, reason)] = [(f, message if f == file else m) for f, m in self.examples[(corpus, reason)]]
+    def reword(self, corpus: str, reason: str, file: str, message: str, fix: str | None = None) -> None:
+        """Say the skip of ``file`` (as :meth:`add` showed it) as ``message``, with ``fix`` (None: its fix as it
+        was): what was found of it after it was counted."""
+        key = (corpus, reason)
+        said = [f == file for f, _ in self.examples[key]]
+        self.examples[key] = [(f, message if at else m) for at, (f, m) in zip(said, self.examples[key])]
+        self.fixes[key] = [fix if at and fix is not None else was for at, was in zip(said, self.fixes[key])]
 
     def skip_read(self, corpus: str, error: CorpusError) -> None:
         """A file the scan read (its header) that failed later, when its audio was decoded: counted
@@ -63,8 +80,9 @@ class SkipReport:
         return self.total > 0
 
     def format(self, *, corpus_column: bool = True) -> str:
-        """Counts by corpus and reason, each with up to ``max_examples`` paths; without ``corpus_column``
-        (``bimotion predict``: its files belong to no corpus, as in :meth:`write_tsv`), by reason alone."""
+        """Counts by corpus and reason, each with up to ``max_examples`` paths and their fixes (:meth:`_shown`);
+        without ``corpus_column`` (``bimotion predict``: its files belong to no corpus, as in :meth:`write_tsv`), by
+        reason alone."""
         if not self:
             return "skipped: none"
         lines = [f"skipped {self.total} input(s):"]
@@ -73,17 +91,30 @@ class SkipReport:
         cells = [[*first(corpus), reason, str(n)] for (corpus, reason), n in counted]
         rows = aligned_lines(cells, text_columns=2 if corpus_column else 1)
         for row, ((corpus, reason), n) in zip(rows, counted):
-            lines.append(row)
-            examples = self.examples.get((corpus, reason), [])
-            lines += [f"      {file}: {message}" for file, message in examples[: self.max_examples]]
-            if n > self.max_examples:
-                lines.append(f"      ... and {n - self.max_examples} more")
+            lines += [row, *self._shown((corpus, reason), n)]
         return "\n".join(lines)
 
+    def _shown(self, key: tuple[str, str], n: int) -> list[str]:
+        """The lines under a reason's count: its first ``max_examples`` skips, those of one fix together (in the
+        order their fixes came) and followed by that fix once, not once a file (ten rows of one bad cell, ten
+        times); a reason whose every skip has one fix says it after "... and N more", as theirs too."""
+        fixes = self.fixes.get(key, [])
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for (file, message), fix in zip(self.examples.get(key, [])[: self.max_examples], fixes):
+            groups.setdefault(fix, []).append((file, message))
+        more = [f"      ... and {n - self.max_examples} more"] if n > self.max_examples else []
+        lines = []
+        for fix, entries in groups.items():
+            lines += [f"      {file}: {message}" for file, message in entries]
+            lines += more if len(set(fixes)) == 1 else []
+            lines += [f"        fix: {spoken(fix)}"] if fix else []
+        return lines + (more if len(set(fixes)) != 1 else [])
+
     def write_tsv(self, path: str | os.PathLike, *, corpus_column: bool = True) -> Path:
-        """Every skipped input as a tab-separated row: corpus, reason, file, message (CSV quoting, so a
-        name with a tab or a line break reads back as it is), written atomically; without
-        ``corpus_column`` (``bimotion predict``: its files belong to no corpus), reason, file, message."""
+        """Every skipped input as a tab-separated row: corpus, reason, file, message, fix (CSV quoting, so a
+        name with a tab or a line break reads back as it is; ``fix`` last, so that a reader of the four columns
+        before it reads on), written atomically; without ``corpus_column`` (``bimotion predict``: its files belong
+        to no corpus), reason, file, message, fix."""
         import csv
         import io
 
@@ -92,10 +123,10 @@ class SkipReport:
         text = io.StringIO()
         writer = csv.writer(text, delimiter="\t", lineterminator="\n")  # a tab or newline in a name is quoted
         first = ["corpus"] if corpus_column else []
-        writer.writerow([*first, "reason", "file", "message"])
+        writer.writerow([*first, "reason", "file", "message", "fix"])
         for (corpus, reason), entries in sorted(self.examples.items()):
-            first = [corpus] if corpus_column else []
-            writer.writerows([*first, reason, file, message] for file, message in entries)
+            first, fixes = [corpus] if corpus_column else [], map(spoken, self.fixes[(corpus, reason)])
+            writer.writerows([*first, reason, file, message, fix] for (file, message), fix in zip(entries, fixes))
         write_text_atomic(Path(path), text.getvalue())
         return Path(path)
 

@@ -101,7 +101,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                         "bad_name",
                         "a wav whose name does not start with OAF_ or YAF_, outside an {OAF|YAF}_<emotion> folder: "
                         "its speaker is unknown",
-                        "rename it to {OAF|YAF}_{word}_{emotion}.wav, move it out of the corpus root, or pass --skip-bad",
+                        "rename it to {OAF|YAF}_{word}_{emotion}.wav or move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
             continue

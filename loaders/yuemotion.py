@@ -206,7 +206,7 @@ def _bad_name(path: Path) -> BadFileError:
         path,
         "bad_name",
         f"file name {path.name!r} is not '<speaker>_<f|m><age>_<sentence>_<label id>.wav'",
-        "restore the original name from data.tar.bz2, move the file out of the corpus root, or pass --skip-bad",
+        "restore the original name from data.tar.bz2 or move the file out of the corpus root, or pass --skip-bad",
     )
 
 

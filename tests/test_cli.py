@@ -525,6 +525,49 @@ def test_every_skipped_input_is_listed_in_a_file_beside_the_output(tmp_path, cap
     assert not listed.exists()
 
 
+def test_each_skip_keeps_its_fix_in_the_printed_list_and_in_the_skipped_tsv(tmp_path, capsys):
+    """With --skip-bad, an own corpus's row with the language cell `id` was listed as "language 'id' is not an ISO
+    639-3 code" with no word of its fix ("write 'ind'"), on standard error and in OUTPUT.skipped.tsv alike.  Each
+    skip now keeps its error's fix, without the offer of --skip-bad the run took: printed once under the files it
+    fixes (fourteen missing files, one fix line, not fourteen), and in the TSV's `fix` column, one a row."""
+    import csv
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",))
+    metadata = root / "metadata.csv"
+    with open(metadata, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[1]["language"] = "id"
+    for row, label in zip(rows[2:6], ("bingung", "kaget", "bingung", "kaget")):  # two fixes, each said once
+        row["emotion"] = label
+    rows += [dict(rows[0], file_name=f"clips/gone-{i:02d}.wav") for i in range(14)]
+    with open(metadata, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    before = testing.digest(root)
+    manifest = tmp_path / "manifest.jsonl"
+    assert main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", "--output", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    language = "write 'ind', the ISO 639-3 code of Indonesian ('id' is the ISO 639-1 code)"
+    missing = "fix the row's file_name (relative to the metadata's folder) or restore the file"
+    said = err.split("skipped 19 input(s):\n")[1].splitlines()
+    at = next(i for i, line in enumerate(said) if "language 'id' is not an ISO 639-3 code" in line)
+    assert said[at + 1] == f"        fix: {language}", err
+    gone = next(i for i, line in enumerate(said) if line.split()[-2:] == ["missing_file", "14"])
+    assert said[gone + 11 : gone + 13] == ["      ... and 4 more", f"        fix: {missing}"], err
+    unknown = next(i for i, line in enumerate(said) if line.split()[-2:] == ["unknown_label", "4"])
+    first, second, third, fourth = (Path(row["file_name"]).name for row in rows[2:6])
+    expected = [first, third, 'fix: add it to the label map label_map.json as {"bingung"', second, fourth, '{"kaget"']
+    assert all(words in line for words, line in zip(expected, said[unknown + 1 : unknown + 7], strict=True)), err
+    assert err.count(missing) == 1 and "--skip-bad" not in "".join(line for line in said if "fix:" in line), err
+    with open(f"{manifest}.skipped.tsv", newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    assert [r["fix"] for r in table if r["reason"] == "bad_language"] == [language]
+    assert [r["fix"] for r in table if r["reason"] == "missing_file"] == [missing] * 14
+    assert list(table[0]) == ["corpus", "reason", "file", "message", "fix"]
+    assert testing.digest(root) == before  # the corpus folder as it was
+
+
 @pytest.mark.parametrize("command", ["demo", "advise", "predict"])
 def test_a_command_whose_optional_dependencies_are_missing_says_how_to_install_them(
     command, tmp_path, capsys, monkeypatch

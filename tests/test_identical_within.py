@@ -219,7 +219,7 @@ def test_an_unlisted_copy_of_a_listed_clip_is_said_to_be_its_copy_by_scan_and_pr
     """A file no metadata row lists, holding exactly the audio of a clip a row lists (copied beside it under a new
     name), was said only to be `unlisted_file` ("its emotion, language and age are unknown"), though scan and
     prepare then look for identical audio.  Its skip, said and listed in OUTPUT.skipped.tsv, now names that clip and
-    the line that lists it, found in that same look (one "finding identical audio" bar a run; scan's too, of a
+    the line that lists it (its fix a copy's: delete it, not add a row for it), found in that same look (one "finding identical audio" bar a run; scan's too, of a
     corpus its split column splits, whose clips it compared not at all before: now only those of an unlisted
     file's rate and duration, not two listed copies of another length); an unlisted file of other audio keeps its
     words, and the corpus folder is left as it was."""
@@ -252,8 +252,12 @@ def test_an_unlisted_copy_of_a_listed_clip_is_said_to_be_its_copy_by_scan_and_pr
         err = capsys.readouterr().err
         assert said in err and unknown in err, err
         with open(f"{output}.skipped.tsv", encoding="utf-8", newline="") as f:
-            listed = {row["file"]: row["message"] for row in csv.DictReader(f, delimiter="\t")}
+            table = {row["file"]: row for row in csv.DictReader(f, delimiter="\t")}
+        listed = {file: row["message"] for file, row in table.items()}
         assert f"{copy}: {listed[str(copy)]}" == said and f"{other}: {listed[str(other)]}" == unknown
+        # the copy's fix is a copy's, not an unlisted file's "add a row for it"
+        assert table[str(copy)]["fix"] == "delete it or move it out of the corpus folder", table
+        assert table[str(other)]["fix"] == "add a row for it or move it out of the corpus folder", table
         assert [o.get("desc") for o in tqdm_options].count("finding identical audio") == 1, tqdm_options
         if argv[0] == "scan":  # of a corpus its split column splits: only the clips of an unlisted file's length
             clips = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]

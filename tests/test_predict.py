@@ -633,7 +633,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     listed = tmp_path / "bad.csv.skipped.tsv"  # every skipped file, beside the output
     assert [row["file"] for row in csv.DictReader(listed.open(), delimiter="\t")] == [str(bad / "cut.wav")]
     # its files belong to no corpus: no column corpus (it said "predict" in every row)
-    assert listed.read_text().splitlines()[0].split("\t") == ["reason", "file", "message"]
+    assert listed.read_text().splitlines()[0].split("\t") == ["reason", "file", "message", "fix"]
+    assert next(csv.DictReader(listed.open(), delimiter="\t"))["fix"] == "leave it out"
     (bad / "ok.wav").unlink()  # every file skipped: nothing predicted is a failure, not success
     out.unlink()
     assert main(["predict", "--model", ours, str(bad), "--output", str(out), "--skip-bad", *OPTIONS]) == 2
