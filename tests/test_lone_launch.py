@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,10 +18,11 @@ from bimotion.training.testing import free_port, subprocess_env
 TRAIN = REPO / "recipes" / "train.py"
 
 
-def _launch(tmp_path, *flags: str, **env: str) -> subprocess.CompletedProcess:
+def _launch(tmp_path, *flags: str, launcher: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
     """``accelerate launch FLAGS recipes/train.py`` on a prepared folder that is not there: a launch that goes on
-    stops at that argument's error, before any data is read."""
-    launch = [sys.executable, "-m", "accelerate.commands.launch", *flags, str(TRAIN)]
+    stops at that argument's error, before any data is read.  ``launcher``: the command that starts accelerate's
+    launcher (default: ``python -m accelerate.commands.launch``)."""
+    launch = [*(launcher or (sys.executable, "-m", "accelerate.commands.launch")), *flags, str(TRAIN)]
     argv = ["--bimotion", str(tmp_path / "not-there"), "--train_configs", "zho_eld", "--output_dir", str(tmp_path)]
     return subprocess.run([*launch, *argv], env=subprocess_env(**env), capture_output=True, text=True, timeout=600)
 
@@ -81,6 +83,31 @@ def test_a_count_given_in_accelerates_hyphen_spelling_is_named(tmp_path, flags):
     run = _launch(tmp_path, "--cpu", *flags, "--main_process_port", str(free_port()))
     assert run.returncode != 0
     assert "in one process, not 2: " in run.stderr and "--multi_gpu --num_processes 2 " in run.stderr, run.stderr
+
+
+BIN = Path(sys.executable).parent  # where pip put accelerate's console scripts, beside this python
+LAUNCHERS = {
+    "python-X-importtime": (sys.executable, "-X", "importtime", "-m", "accelerate.commands.launch"),
+    "python-W-ignore-uB": (sys.executable, "-W", "ignore", "-uB", "-m", "accelerate.commands.launch"),
+    "accelerate": (str(BIN / "accelerate"), "launch"),
+    "accelerate-launch": (str(BIN / "accelerate-launch"),),
+}
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS.values(), ids=LAUNCHERS)
+def test_a_launch_of_two_is_refused_however_the_launcher_was_started(tmp_path, launcher):
+    """`python3 -X importtime -m accelerate.commands.launch --cpu --num_processes 2 recipes/train.py ...` (the
+    interpreter's options before -m) was not taken for accelerate's launcher, whose name was looked for among its
+    first 3 arguments alone: the one process trained alone, silently.  Its command line is now read past them, and the
+    console scripts (`accelerate launch`, as their shebang runs them) are read alike."""
+    if not Path(launcher[0]).is_file():
+        pytest.skip(f"no {launcher[0]} here")
+    run = _launch(tmp_path, "--cpu", "--num_processes", "2", "--main_process_port", str(free_port()), launcher=launcher)
+    assert run.returncode != 0
+    assert f"train.py: error: accelerate launch started {TRAIN} in one process, not 2: with --cpu " in run.stderr, (
+        run.stderr[-3000:]
+    )
+    assert "not-there" not in run.stderr.split("Traceback")[0]  # before: the folder's error, from the one process
 
 
 def test_a_launch_of_two_is_refused_where_the_users_master_port_is_the_one_accelerate_sets(tmp_path):

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .parent_process import flag_value, process_arguments, process_environment, program
+
 
 def on_main_process() -> bool:
     """Whether this is a launch's main process (``RANK`` 0), or no launcher started it; readable
@@ -70,18 +72,21 @@ def lone_launch(script: str | None = None) -> str | None:
     nothing); without one (a config's count), a ``MASTER_PORT`` the launcher's own environment held (Linux:
     ``/proc``) is the user's, not a sign of N > 1; a process whose
     parent is not accelerate's launcher (``python`` run with those variables exported, or a parent that cannot be
-    read) is not refused.  ``script``: what was launched, as the fix writes it (default: ``sys.argv[0]``; the
+    read) is not refused; its launcher is read past its interpreter's options (``python3 -X importtime -m
+    accelerate.commands.launch``: :func:`~.parent_process.program`).  ``script``: what was launched, as the fix writes it (default: ``sys.argv[0]``; the
     ``bimotion`` commands give ``-m bimotion advise``)."""
     env = os.environ
     if "ACCELERATE_USE_CPU" not in env or "MASTER_PORT" not in env or any(name in env for name in WORLD_SIZE_NAMES):
         return None
-    arguments = _process_arguments(os.getppid())
-    if not any(Path(arg).name in ACCELERATE_LAUNCHERS for arg in arguments[:3]):  # a job script's python, say
+    arguments = process_arguments(os.getppid())
+    # what it runs past python's options (`python3 -X importtime -m accelerate.commands.launch`), or a wrapper's name
+    ran = {program(arguments), Path(arguments[0]).name if arguments else None}
+    if ran.isdisjoint(ACCELERATE_LAUNCHERS):  # a job script's python, say
         return None
-    count = _flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
+    count = flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
     if count.isdigit() and int(count) <= 1:
         return None  # one process asked: a MASTER_PORT set is the user's
-    launcher = _process_environment(os.getppid())
+    launcher = process_environment(os.getppid())
     if not count.isdigit() and launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
         return None  # no count on its command line (a config's): the user's MASTER_PORT, as the process inherited it
     cpu = env["ACCELERATE_USE_CPU"].strip().lower() in ("1", "true", "yes", "y", "on", "t")  # str(args.cpu) it sets
@@ -124,37 +129,6 @@ def _lone_fix(script: str, count: str, *, cpu: bool, gpus: int) -> str:
         f"accelerate launch started {script} in one process, not {count}: {why} accelerate 1.x runs a single process "
         f"whatever --num_processes says, and it would train alone, with another global batch; {'; '.join(ways)}"
     )
-
-
-def _process_environment(pid: int) -> dict[str, str] | None:
-    """The environment process ``pid`` started with (Linux), None where it cannot be read."""
-    try:
-        cells = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    pairs = (cell.decode(errors="replace").partition("=") for cell in cells if b"=" in cell)
-    return {name: value for name, _, value in pairs}
-
-
-def _process_arguments(pid: int) -> list[str]:
-    """The command line of process ``pid`` (Linux), empty where it cannot be read."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def _flag_value(argv: list[str], flags: tuple[str, ...]) -> str | None:
-    """The value ``argv`` gives a flag of ``flags``, its spellings (``--flag V`` or ``--flag=V``), its last; None
-    where none."""
-    value = None
-    for k, arg in enumerate(argv):
-        name, equals, given = arg.partition("=")
-        if arg in flags and k + 1 < len(argv):
-            value = argv[k + 1]
-        elif equals and name in flags:
-            value = given
-    return value
 
 
 # A grid worker killed a moment ago can still hold its model's lock while its last threads exit
