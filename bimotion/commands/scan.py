@@ -118,9 +118,8 @@ def run(args) -> int:
     print_skips(report, output)
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
-    notes += empty_labels(records, generated)
+    notes += empty_labels(records, generated) + format_notes(records)
     notes += _prepare_notes(own, records, copies, args.protocol, args.seed, sources=sources) + low_rate_notes(records)
-    notes += format_notes(records)
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
