@@ -64,8 +64,9 @@ EMOTION_WORDS: frozenset[str] = frozenset(
     word.casefold() for words in EMOTION_WORDS_BY_LANGUAGE.values() for word in words.split()
 )
 
-# Prefixes that make an emotion word its opposite ('unhappy', '不开心', '唔開心'): a label one of them sets apart from a
-# mapped one is another emotion, not its typo, so loaders.metadata_cells guesses none ('unhappy' is not 'happy').
+# Prefixes that make an emotion word its opposite ('unhappy', '不开心', '唔開心'), in the languages of
+# EMOTION_WORDS_BY_LANGUAGE: a label one of them sets apart from a mapped one is another emotion, not its typo, so
+# loaders.metadata_cells guesses none ('unhappy' is not 'happy'; Indonesian 'ga bahagia' is not 'bahagia').
 NEGATIONS: tuple[str, ...] = (
     "un",
     "non",
@@ -83,6 +84,22 @@ NEGATIONS: tuple[str, ...] = (
     "無",
     "无",
     "非",
+    # Indonesian and Malay (tidak, its abbreviation tdk, tak, and the spoken ga, gak, nggak, enggak, ndak; bukan)
+    "tidak ",
+    "tdk ",
+    "tak ",
+    "ga ",
+    "gak ",
+    "nggak ",
+    "enggak ",
+    "ndak ",
+    "bukan ",
+    # Tagalog/Filipino, Vietnamese, Thai
+    "hindi ",
+    "di ",
+    "không ",
+    "chẳng ",
+    "ไม่",
 )
 
 # Source code (as it appears in file names, folder names or label files) -> label name.

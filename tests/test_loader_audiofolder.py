@@ -751,6 +751,9 @@ def test_a_mistyped_chinese_label_names_the_label_meant(tmp_path, root):
         ({"開心": "happiness", "嬲": "anger"}, "唔開心"),  # a close match (0.8) of another emotion: no guess either
         ({"senang": "happiness", "marah": "anger"}, "tenang"),  # Indonesian: calm, not glad
         ({"happy": "happiness", "angry": "anger"}, "unhappy"),
+        ({"bahagia": "happiness", "marah": "anger"}, "ga bahagia"),  # Indonesian: not happy (a close match, 0.82)
+        ({"senang": "happiness", "marah": "anger"}, "ga senang"),  # not glad
+        ({"masaya": "happiness", "galit": "anger"}, "di masaya"),  # Tagalog: not happy
     ],
 )
 def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_path, root, mapped, typed):
@@ -758,7 +761,8 @@ def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_pat
     mean 'sad'?": another emotion, which a user may relabel the clip as.  A label that is itself an emotion word
     bimotion knows gets no guess; the fix of mapping it stays (a typo that is no word, '傷新', still gets one).  Nor
     does the opposite of a mapped label ('unhappy', '不开心' with 'happy', '开心' mapped), which the close match took
-    for its typo: "did you mean 'happy'?"."""
+    for its typo: "did you mean 'happy'?", in the languages of the emotion words too (Indonesian 'ga bahagia', not
+    happy, was asked "did you mean 'bahagia'?")."""
     own = copy_of(root, tmp_path)
     (own / "label_map.json").write_text(json.dumps(mapped, ensure_ascii=False), encoding="utf-8")
     _set_cells(own, 2, emotion=typed)
