@@ -37,9 +37,7 @@ def build_parser(
         description=textwrap.fill(description, HELP_WIDTH),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    said_by_the_main_process(
-        parser
-    )  # a usage error, said once for a launch (`accelerate launch ... -m bimotion advise`)
+    said_by_the_main_process(parser)  # a usage error: said once for a launch (accelerate launch -m bimotion advise)
     parser.add_argument("--version", action="version", version=_version(prog))
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
