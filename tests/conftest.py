@@ -214,7 +214,7 @@ def pytest_addoption(parser):
 
 def _runs_slow(config) -> bool:
     """The slow tier runs with --slow, or where a marker expression (`-m slow`, `-m "slow or stress"`) chooses."""
-    return config.getoption("--slow") or bool(config.option.markexpr)
+    return config.getoption("--slow") or "slow" in config.option.markexpr
 
 
 def _named(item, args: list[str]) -> bool:

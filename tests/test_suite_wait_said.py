@@ -45,7 +45,7 @@ def test_a_run_of_quick_files_says_nothing_of_a_wait():
     assert "the suite has not hung" not in out, out
 
 
-@pytest.mark.parametrize("workers", [["-n", "2"], ["-n", "0"]])
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-n", "0"], ["-n", "0", "-m", "not stress"]])
 def test_the_default_suite_leaves_the_slow_tier_out_and_says_how_to_run_it(workers):
     out = _pytest(*workers, "tests/test_demo.py", "-k", "learns_and_leaves or lock_file_is_ignored")
     assert "1 passed" in out, out  # the quick one ran; the demo's ten minutes did not
