@@ -58,9 +58,15 @@ RECORDED = textwrap.dedent(
         return scoring(model, batch, *args, **kwargs)
 
     inference.batch_logits = batch_logits
-    if rank == "1" and trouble == "blind":
-        exists = pathlib.Path.exists
-        pathlib.Path.exists = lambda path: path.name != "grid-trained.json" and exists(path)
+    if rank == "1" and trouble == "blind":  # no marker there for it: stat (exists, is_file, saved.marker_at) finds none
+        stat = pathlib.Path.stat
+
+        def blind(path, *args, **kwargs):
+            if path.name == "grid-trained.json":
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+            return stat(path, *args, **kwargs)
+
+        pathlib.Path.stat = blind
     sys.argv = sys.argv[1:]
     runpy.run_path(sys.argv[0], run_name="__main__")
     """
