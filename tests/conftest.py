@@ -203,7 +203,7 @@ def pytest_addoption(parser):
         "--slow",
         action="store_true",
         help="also run the tests marked slow (the demo, the 13-model grid, real launches, full-size corpus trees: "
-        "about 15 min more on 2 cores; CI runs them)",
+        "about 11 min more on 2 cores; CI runs them)",
     )
     parser.addoption(
         "--stress",
