@@ -110,6 +110,28 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
 
 
+def sample_format(path: str | os.PathLike) -> tuple[str, str]:
+    """``(format, subtype)`` of a file :func:`probe` has read, as it gives them (``("wav", "PCM_24")``,
+    ``("flac", "PCM_16")``, ``("ogg", "VORBIS")``), reading only its header: of an MP3 or an MP4 the format
+    alone (subtype ``""``), none of the whole-file reads :func:`probe` makes to check its length (an MP3's
+    frames counted, a FLAC's last frame, an Ogg's pages).  Its rate and channels are its record's."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            kind = check_head(path, f.read(_HEADER_BYTES))
+            if kind == "wav":
+                f.seek(0)
+                return kind, probe_wav(path, f, path.stat().st_size)[3]
+    except OSError as err:
+        raise unreadable_file(path, err) from err
+    if kind in ("mp3", "mp4"):
+        return kind, ""
+    info = libsndfile_info(
+        path, "corrupt", f"{kind.upper()} file cannot be parsed", "replace it with the original file"
+    )
+    return kind, info.subtype
+
+
 def libsndfile_without_mp3(path: str | os.PathLike) -> MissingToolError:
     """The error for an MP3 where the libsndfile soundfile uses reads none (before 1.1.0, or built
     without it): "MP3 file cannot be parsed ... replace it" of every good MP3 was wrong advice.  No

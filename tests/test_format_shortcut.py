@@ -85,3 +85,27 @@ def test_the_built_in_corpora_fixtures_give_no_format_note(tmp_path, corpus):
 
     records = load(corpus, testing.make_corpus(corpus, tmp_path / "raw"))
     assert format_info(records) == {}
+
+
+def test_the_format_note_reads_no_clips_header_again_for_what_its_record_holds(tmp_path, monkeypatch, capsys):
+    """The note's rate and channels are each record's (read once, by the reader's probe), its sample format the one
+    thing read again, from the header alone: a scan probed every clip twice, a FLAC's last frame sought and an
+    MP3's frames counted twice."""
+    import loaders.audio
+    import loaders.base
+
+    probed = []
+
+    def counted(path):
+        probed.append(str(path))
+        return probe(path)
+
+    probe = loaders.audio.probe
+    monkeypatch.setattr(loaders.audio, "probe", counted)
+    monkeypatch.setattr(loaders.base, "probe", counted)
+    formats = {"marah": (22050, "PCM_24"), "sedih": (22050, "PCM_24", "FLAC")}
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine", formats=formats)
+    assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert "22.05 kHz mono 24-bit WAV: anger alone, 4 of its 4 clips" in capsys.readouterr().err
+    clips = [line for line in (tmp_path / "m.jsonl").read_text().splitlines() if line]
+    assert len(probed) == len(set(probed)) == len(clips) == 16, sorted(probed)

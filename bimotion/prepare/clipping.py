@@ -81,17 +81,25 @@ _SAMPLE_WORDS |= {"FLOAT": "32-bit float", "DOUBLE": "64-bit float", "ULAW": "µ
 _CODEC_WORDS = {"mp3": "MP3", "mp4": "AAC (MP4)", "VORBIS": "Ogg Vorbis", "OPUS": "Ogg Opus"}
 
 
-def recording_format(path) -> tuple[str, str, str]:
-    """``(sample rate, channels, sample format)`` of the audio file at ``path`` as its header gives it
-    (:func:`loaders.audio.probe`), in words: ``("22.05 kHz", "mono", "24-bit WAV")``, ``("48 kHz", "stereo",
-    "32-bit float WAV")``, ``("44.1 kHz", "stereo", "MP3")``."""
-    from loaders.audio import probe
+def recording_format(record, sample: str) -> tuple[str, str, str]:
+    """``(sample rate, channels, sample format)`` of ``record`` in words, its rate and channels as its record
+    gives them, ``sample``: its file's :func:`sample_words`: ``("22.05 kHz", "mono", "24-bit WAV")``,
+    ``("48 kHz", "stereo", "32-bit float WAV")``, ``("44.1 kHz", "stereo", "MP3")``."""
+    channels = {1: "mono", 2: "stereo"}.get(record.num_channels, f"{record.num_channels} channels")
+    return f"{record.sample_rate_hz / 1000:g} kHz", channels, sample
 
-    info = probe(path)
-    channels = {1: "mono", 2: "stereo"}.get(info.num_channels, f"{info.num_channels} channels")
-    codec = _CODEC_WORDS.get(info.format) or _CODEC_WORDS.get(info.subtype)
-    sample = codec or f"{_SAMPLE_WORDS.get(info.subtype, info.subtype)} {info.format.upper()}".strip()
-    return f"{info.sample_rate_hz / 1000:g} kHz", channels, sample
+
+def sample_words(path) -> str:
+    """The sample format (or codec) of the audio file at ``path`` in words, read from its header alone
+    (:func:`loaders.audio.sample_format`): ``24-bit WAV``, ``32-bit float WAV``, ``16-bit FLAC``, ``MP3``."""
+    from loaders.audio import sample_format
+
+    kind, subtype = sample_format(path)
+    codec = _CODEC_WORDS.get(kind) or _CODEC_WORDS.get(subtype)
+    return codec or f"{_SAMPLE_WORDS.get(subtype, subtype)} {kind.upper()}".strip()
+
+
+_VIEWS = (lambda f: " ".join(f), lambda f: f[0], lambda f: f[1], lambda f: f[2])  # a whole format, then each part
 
 
 def format_info(records) -> dict:
@@ -99,36 +107,46 @@ def format_info(records) -> dict:
     format goes with the label, its clips' formats (:func:`recording_format`, joined) per label and the formats
     (or a sample rate, channel count or sample format alone, where the whole formats of its labels' clips differ
     more) that go with some labels and not the others (:func:`format_labels`): a model can learn the format in
-    place of the emotion.  A corpus recorded in one format, or whose formats do not go with its labels, is absent."""
-    by_corpus: dict[str, list] = {}
-    for record in records:
-        by_corpus.setdefault(record.corpus, []).append(record)
-    out = {}
-    for corpus, rows in sorted(by_corpus.items()):
-        formats = {r.id: recording_format(r.path) for r in rows}
-        labels = {r.id: r.emotions or ("(none)",) for r in rows}
-        alone: list[dict] = []
-        for view in (lambda f: " ".join(f), lambda f: f[0], lambda f: f[1], lambda f: f[2]):  # whole, then each part
-            keyed = {i: view(f) for i, f in formats.items()}
-            for value in sorted(set(keyed.values())):
-                counts: dict[str, list[int]] = {}
-                for i, key in keyed.items():
-                    for label in labels[i]:
-                        counts.setdefault(label, [0, 0])[1] += 1
-                        counts[label][0] += key == value
-                held = format_labels({label: (k, n) for label, (k, n) in counts.items()})
-                if held and not any(a["labels"] == held for a in alone):  # said once, by its whole format
-                    clips = sum(key == value for key in keyed.values())
-                    of_held = sum(key == value and bool(set(labels[i]) & set(held)) for i, key in keyed.items())
-                    alone.append({"format": value, "labels": held, "clips": of_held, "of": clips})
-        if alone:
-            by_label: dict[str, dict] = {}
-            for i, f in sorted(formats.items()):
-                for label in labels[i]:
-                    entry = by_label.setdefault(label, {"of": 0, "formats": {}})
-                    entry["of"] += 1
-                    entry["formats"][" ".join(f)] = entry["formats"].get(" ".join(f), 0) + 1
-            out[corpus] = {"of": len(rows), "by_label": dict(sorted(by_label.items())), "alone": alone}
+    place of the emotion.  A corpus recorded in one format, or whose formats do not go with its labels, is absent.
+    Each file's header is read once, for its sample format alone; the records are counted in one pass."""
+    samples = {path: sample_words(path) for path in dict.fromkeys(r.path for r in records)}
+    tallies: dict[str, list[dict[str, collections.Counter]]] = {}  # corpus -> per view: {value: {labels: clips}}
+    for r in records:
+        labels = r.emotions or ("(none)",)
+        fmt = recording_format(r, samples[r.path])
+        for view, tally in zip(_VIEWS, tallies.setdefault(r.corpus, [{} for _ in _VIEWS]), strict=True):
+            tally.setdefault(view(fmt), collections.Counter())[labels] += 1
+    return {corpus: found for corpus, views in sorted(tallies.items()) if (found := _corpus_formats(views))}
+
+
+def _corpus_formats(views: list[dict[str, collections.Counter]]) -> dict:
+    """One corpus's :func:`format_info` entry from its tallies (per view: ``{value: {labels: clips}}``), or ``{}``."""
+    per_value = [{value: _per_label(sets) for value, sets in tally.items()} for tally in views]
+    totals = collections.Counter()
+    for counts in per_value[0].values():
+        totals.update(counts)
+    alone: list[dict] = []
+    for tally, counts in zip(views, per_value, strict=True):
+        for value in sorted(tally):
+            held = format_labels({label: (counts[value][label], n) for label, n in totals.items()})
+            if held and not any(a["labels"] == held for a in alone):  # said once, by its whole format
+                of_held = sum(n for labels, n in tally[value].items() if set(labels) & set(held))
+                alone.append({"format": value, "labels": held, "clips": of_held, "of": tally[value].total()})
+    if not alone:
+        return {}
+    by_label = {
+        label: {"of": n, "formats": {v: c[label] for v, c in sorted(per_value[0].items()) if c[label]}}
+        for label, n in sorted(totals.items())
+    }
+    return {"of": sum(tally.total() for tally in views[0].values()), "by_label": by_label, "alone": alone}
+
+
+def _per_label(sets: collections.Counter) -> collections.Counter:
+    """``{label: clips}`` of ``{labels: clips}``: a clip of several labels counts for each."""
+    out = collections.Counter()
+    for labels, n in sets.items():
+        for label in labels:
+            out[label] += n
     return out
 
 

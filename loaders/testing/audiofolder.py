@@ -5,8 +5,11 @@
 Clips are synthesised by :mod:`loaders.testing.synth` (a language it has no voice for, such as
 ``ind``, sounds like ``sounds_like``, by default English: not tonal).  Labels are the user's own
 Indonesian names, mapped by a ``label_map.json`` beside the metadata (or left for the caller to
-give with ``label_map_in_folder=False``).  ``bad=True`` (or a set of case names from
-:data:`BAD_CASES`) plants one bad row or file of each case.
+give with ``label_map_in_folder=False``).  ``formats`` records each label's clips in a format of its
+own (``{"marah": (22050, "PCM_24")}``: sample rate and sample format, and a container other than WAV
+where a third item names it, ``(44100, "PCM_16", "FLAC")``; the others 16 kHz 16-bit WAV), a recording
+format that goes with the label.  ``bad=True`` (or a set of case names from :data:`BAD_CASES`) plants
+one bad row or file of each case.
 """
 
 from __future__ import annotations
@@ -48,13 +51,15 @@ def make(
     split_column: bool = False,
     label_map_in_folder: bool = True,
     sounds_like: str | None = None,
+    formats: dict[str, tuple] | None = None,
 ) -> Path:
     """Write the corpus below ``writer.out_dir / corpus``; returns its root (the metadata's folder).
 
     ``speakers`` per age group (genders alternate), ``clips_per_speaker`` (times the writer's
     scale) cycling through :data:`EMOTIONS`; ``multi_label`` makes every third clip two labels;
     ``metadata``: ``csv`` or ``jsonl``; ``split_column``: a ``split`` column (the last speaker of a
-    group is test, the one before validation)."""
+    group is test, the one before validation); ``formats``: ``{user label: (sample_rate_hz, subtype[,
+    container])}`` of the clips of a row whose first label it is (any other: 16 kHz 16-bit WAV)."""
     root = writer.out_dir / corpus
     voice_language = sounds_like or (language if language in SYNTH_LANGUAGES else "eng")
     rows = []
@@ -65,8 +70,11 @@ def make(
                 emotions = [EMOTIONS[(i + k) % len(EMOTIONS)]]
                 if multi_label and i % 3 == 2:
                     emotions.append("terkejut")
-                file_name = f"clips/{speaker}/{speaker}_{i:03d}.wav"
-                _clip(writer, root / file_name, speaker, gender, age_group, voice_language, emotions)
+                audio = dict(
+                    zip(("sample_rate_hz", "subtype", "container"), (formats or {}).get(emotions[0], ()), strict=False)
+                )
+                file_name = f"clips/{speaker}/{speaker}_{i:03d}.{audio.get('container', 'WAV').lower()}"
+                _clip(writer, root / file_name, speaker, gender, age_group, voice_language, emotions, **audio)
                 age = AGES[age_group][k % len(AGES[age_group])]
                 split = "test" if k == speakers - 1 else "validation" if k == speakers - 2 else "train"
                 rows.append(
@@ -96,9 +104,10 @@ def make(
     return root
 
 
-def _clip(writer: FixtureWriter, path: Path, speaker: str, gender: str, age_group: str, language: str, emotions):
+def _clip(writer: FixtureWriter, path: Path, speaker, gender, age_group, language, emotions, **audio):
+    """One clip; ``audio``: :meth:`FixtureWriter.audio`'s format options (16 kHz 16-bit WAV where none)."""
     shared = tuple(LABEL_MAP.get(e, "neutral") for e in emotions)
-    writer.audio(path, speaker=speaker, gender=gender, age_group=age_group, language=language, emotions=shared)
+    writer.audio(path, speaker=speaker, gender=gender, age_group=age_group, language=language, emotions=shared, **audio)
 
 
 def _plant(writer: FixtureWriter, root: Path, first: dict, cases: set[str], language: str) -> list[dict]:
