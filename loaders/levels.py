@@ -252,13 +252,22 @@ def clipped_percent(fraction: float) -> str:
     return f"{percent:.{decimals}f}%"
 
 
+def label_named(label: str, entry: dict) -> str:
+    """A shared label as a note names it: with the user's own names of it that ``entry`` (``prepare.json``'s
+    ``clipped`` or ``formats`` of a corpus) keeps in ``words``, ``marah (anger)``; else as it is, ``anger``."""
+    words = entry.get("words", {}).get(label)
+    return f"{', '.join(words)} ({label})" if words else label
+
+
 def clipping_text(entry: dict) -> str:
     """The one wording of a corpus's hard clipping as ``prepare.json``'s ``clipped`` records it
     (:func:`bimotion.prepare.clipping.clipped_info`), for prepare's and scan's notes, check and the card:
     ``139 of 652 clips hard-clipped (3+ consecutive samples at full scale, up to 8.48% of a clip): positive
-    62 of 218 (28%), ...``, and whether that is uneven across labels."""
+    62 of 218 (28%), ...``, and whether that is uneven across labels; a label by the user's own name too
+    (:func:`label_named`: ``marah (anger) 3 of 4 (75%)``)."""
     labels = ", ".join(
-        f"{label} {k['clips']} of {k['of']} ({k['clips'] / k['of']:.0%})" for label, k in entry["by_label"].items()
+        f"{label_named(label, entry)} {k['clips']} of {k['of']} ({k['clips'] / k['of']:.0%})"
+        for label, k in entry["by_label"].items()
     )
     text = (
         f"{entry['clips']} of {entry['of']} clips hard-clipped ({entry['run_samples']}+ consecutive samples at full "
@@ -279,18 +288,19 @@ FORMAT_REMEDY = (
 def format_text(entry: dict) -> str:
     """The one wording of a corpus's recording formats by label as ``prepare.json``'s ``formats`` records them
     (:func:`bimotion.prepare.clipping.format_info`), for prepare's and scan's notes, check and the card, in clipping's words
-    (:func:`clipping_text`): ``recording formats by label: marah 22.05 kHz mono 24-bit WAV 12 of 12
-    (100%); ...: the format goes with the label (22.05 kHz mono 24-bit WAV: marah and sedih alone, 24 of its 24
-    clips; ...), and a model can learn it in place of the emotion``."""
+    (:func:`clipping_text`): ``recording formats by label: marah (anger) 22.05 kHz mono 24-bit WAV 12 of 12
+    (100%); ...: the format goes with the label (22.05 kHz mono 24-bit WAV: marah (anger) and sedih (sadness)
+    alone, 24 of its 24 clips; ...), and a model can learn it in place of the emotion``."""
     from .tables import joined
 
     labels = "; ".join(
-        f"{label} "
+        f"{label_named(label, entry)} "
         + ", ".join(f"{f} {k} of {n['of']} ({k / n['of']:.0%})" for f, k in sorted(n["formats"].items(), key=_most))
         for label, n in entry["by_label"].items()
     )
     alone = "; ".join(
-        f"{a['format']}: {joined(a['labels'])} alone, {a['clips']} of its {a['of']} clips" for a in entry["alone"]
+        f"{a['format']}: {joined([label_named(label, entry) for label in a['labels']])} alone, {a['clips']} of its {a['of']} clips"
+        for a in entry["alone"]
     )
     return (
         f"recording formats by label: {labels}: the format goes with the label ({alone}), and a model can learn "

@@ -27,7 +27,7 @@ from .metafiles import composed, csv_text, read_text
 class Row:
     line: int
     emotions: tuple[str, ...]
-    fields: dict  # language, age_group, age, gender, speaker_id, official_split, text
+    fields: dict  # language, age_group, age, gender, speaker_id, official_split, text, extra (label_words)
 
 
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
@@ -130,7 +130,9 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):
                 raise _surplus(at, cells)
-            rows[name] = Row(line, row_emotions(at, cells, labels), gaps.check(at, row_fields(at, cells, gaps.ages_of)))
+            emotions, words = row_emotions(at, cells, labels)
+            fields = gaps.check(at, row_fields(at, cells, gaps.ages_of))
+            rows[name] = Row(line, emotions, fields | ({"extra": {"label_words": words}} if words else {}))
             rejected.discard(name)
     return rows, rejected
 

@@ -61,9 +61,11 @@ def cell(cells: dict, key: str) -> str:
     return "" if value is None else composed(str(value).strip())
 
 
-def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
+def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[tuple[str, ...], dict[str, list[str]]]:
     """The shared labels a row's ``emotion``/``emotions`` cell names (:data:`SEPARATORS` between them, or a JSON list),
-    each mapped by ``labels`` (a :class:`~loaders.label_map.LabelMap`) or a shared label's name in any case."""
+    each mapped by ``labels`` (a :class:`~loaders.label_map.LabelMap`) or a shared label's name in any case; and
+    the user's own label names that gave them, where other than the shared label's (``{"anger": ["marah"]}``, as
+    the label map spells them), which the record keeps (``extra["label_words"]``) for the notes to name."""
     value = cells.get("emotions", cells.get("emotion"))
     names = (
         [composed(str(v).strip()) for v in value]
@@ -73,12 +75,13 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
     names = [n.strip() for n in names if n.strip()]
     if not names:
         raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
-    out = []
+    out, words = [], {}
     for name in names:
-        targets = labels.get(composed(name.casefold())) or ((name.lower(),) if name.lower() in LABELS else None)
+        key = composed(name.casefold())
+        targets = labels.get(key) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
-            near = _near_label(composed(name.casefold()), [*sorted(labels), *LABELS])
+            near = _near_label(key, [*sorted(labels), *LABELS])
             meant = f" (did you mean {near!r}? then correct it in {at.line})" if near else ""  # 'marh': marah
             raise bad(
                 at.path,
@@ -88,7 +91,11 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
                 labels.how_to_add(name),  # a loaders.label_map.LabelMap: the fix in the form of its file
             )
         out.extend(targets)
-    return tuple(dict.fromkeys(out))
+        word = getattr(labels, "spelling", {}).get(key, name)  # the user's own name, as the label map spells it
+        for target in (t for t in targets if t != word.casefold()):
+            if word not in words.setdefault(target, []):
+                words[target].append(word)
+    return tuple(dict.fromkeys(out)), words
 
 
 def _near_label(name: str, known: list[str]) -> str | None:

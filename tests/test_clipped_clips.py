@@ -227,3 +227,26 @@ def test_a_run_of_three_samples_in_a_long_clip_is_recorded_and_said_not_rounded_
     assert "up to 0.002% of a clip)" in printed and "0.00%" not in printed, printed
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "up to 0.002% of a clip)" in card and "0.00%" not in card
+
+
+def test_clipping_of_a_corpus_of_ones_own_names_its_own_labels_beside_the_shared_ones(tmp_path, capsys):
+    """A corpus whose label map maps ``marah`` onto anger: the clipping note said ``anger 4 of 4 (100%)``, a word
+    its owner never wrote; scan, prepare, check and the card now say ``marah (anger) 4 of 4 (100%)``."""
+    import csv
+
+    raw = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine")
+    for row in csv.DictReader((raw / "metadata.csv").open(encoding="utf-8")):
+        if row["emotion"] == "marah":
+            _clip(raw / row["file_name"])
+    said = "marah (anger) 4 of 4 (100%), senang (happiness) 0 of 4 (0%), netral (neutral) 0 of 4 (0%), sedih (sadness) "
+    args = ["scan", "--source", f"mine={raw}", "--output", str(tmp_path / "m.jsonl"), "-q", "--levels"]
+    assert main([*args, "--num-proc", "1"]) == 0
+    assert said in capsys.readouterr().err
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"mine={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    assert said in capsys.readouterr().out
+    clipped = json.loads((out / "prepare.json").read_text())["clipped"]["mine"]
+    assert clipped["by_label"]["anger"] == {"clips": 4, "of": 4} and clipped["words"]["anger"] == ["marah"]
+    assert said in (out / "README.md").read_text(encoding="utf-8")
+    assert main(["check", str(out)]) == 0
+    assert said in capsys.readouterr().out

@@ -15,7 +15,10 @@ import soundfile
 from bimotion.cli import main
 from loaders import READERS, load, testing
 
-SHORTCUT = "the format goes with the label (22.05 kHz mono 24-bit WAV: anger and sadness alone, 8 of its 8 clips"
+SHORTCUT = (
+    "the format goes with the label (22.05 kHz mono 24-bit WAV: marah (anger) and sedih (sadness) alone, 8 of its 8 "
+    "clips"
+)
 
 
 def _own_corpus(tmp_path, moved=("marah", "sedih"), first_only: bool = False):
@@ -45,8 +48,8 @@ def test_a_recording_format_that_goes_with_the_label_is_said_by_scan_prepare_che
     assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
     err = capsys.readouterr().err
     note = next(line for line in err.splitlines() if line.startswith("note: mine: recording formats by label:"))
-    assert "anger 22.05 kHz mono 24-bit WAV 4 of 4 (100%); happiness 48 kHz stereo 32-bit float WAV 4 of 4" in note
-    assert SHORTCUT in note and "48 kHz stereo 32-bit float WAV: happiness and neutral alone, 8 of its 8 clips" in note
+    assert "marah (anger) 22.05 kHz mono 24-bit WAV 4 of 4 (100%); senang (happiness) 48 kHz stereo 32-bit" in note
+    assert SHORTCUT in note and "float WAV: senang (happiness) and netral (neutral) alone, 8 of its 8 clips" in note
     assert note.endswith(
         "a model can learn it in place of the emotion; `prepare` will store them as 16 kHz mono, each keeping the "
         "sound of its recording; resample or convert the clips so that every label's clips share one format, or "
@@ -60,12 +63,21 @@ def test_a_recording_format_that_goes_with_the_label_is_said_by_scan_prepare_che
     assert formats["alone"] == [
         {"format": "22.05 kHz mono 24-bit WAV", "labels": ["anger", "sadness"], "clips": 8, "of": 8},
         {"format": "48 kHz stereo 32-bit float WAV", "labels": ["happiness", "neutral"], "clips": 8, "of": 8},
-    ]
+    ]  # the shared labels, and the user's own names of them beside
+    assert formats["words"] == {
+        "anger": ["marah"],
+        "happiness": ["senang"],
+        "neutral": ["netral"],
+        "sadness": ["sedih"],
+    }
     card = (out / "README.md").read_text(encoding="utf-8")
-    assert "**Recording formats in mine:** recording formats by label: anger 22.05 kHz" in card and SHORTCUT in card
+    assert (
+        "**Recording formats in mine:** recording formats by label: marah (anger) 22.05 kHz" in card
+        and SHORTCUT in card
+    )
     assert main(["check", str(out)]) == 0  # a note, not a problem
     report = capsys.readouterr().out
-    assert "mine: recording formats by label: anger" in report and SHORTCUT in report, report
+    assert "mine: recording formats by label: marah (anger)" in report and SHORTCUT in report, report
     assert "resample or convert the clips" in report and report.rstrip().endswith("OK"), report
 
 
@@ -106,6 +118,6 @@ def test_the_format_note_reads_no_clips_header_again_for_what_its_record_holds(t
     formats = {"marah": (22050, "PCM_24"), "sedih": (22050, "PCM_24", "FLAC")}
     root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine", formats=formats)
     assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
-    assert "22.05 kHz mono 24-bit WAV: anger alone, 4 of its 4 clips" in capsys.readouterr().err
+    assert "22.05 kHz mono 24-bit WAV: marah (anger) alone, 4 of its 4 clips" in capsys.readouterr().err
     clips = [line for line in (tmp_path / "m.jsonl").read_text().splitlines() if line]
     assert len(probed) == len(set(probed)) == len(clips) == 16, sorted(probed)

@@ -169,7 +169,7 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
         own = any(r.corpus not in READERS for r in records)
         note = [levels_not_measured(own=own)] if records else []
         return records, note + known_defect_lines(known, stored=False)
-    from bimotion.prepare.clipping import clipped_info
+    from bimotion.prepare.clipping import clipped_info, label_words
     from bimotion.prepare.encode import measure_levels
     from bimotion.prepare.info import clip_levels
 
@@ -182,7 +182,8 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
     levels = clip_levels(peaks)
     labels = {r.id: r.emotions or ("(none)",) for r in kept}
     totals = {c: (len(ids), collections.Counter(x for i in ids for x in labels[i])) for c, ids in _ids(kept).items()}
-    clipping = clipped_info({c: {i: (f, labels[i]) for i, f in by_id.items()} for c, by_id in clipped.items()}, totals)
+    clipped = {c: {i: (f, labels[i]) for i, f in by_id.items()} for c, by_id in clipped.items()}
+    clipping = clipped_info(clipped, totals, label_words(kept))
     notes = quiet_lines(levels["quiet"], stored=False) + clipped_lines(clipping, stored=False)
     return kept, notes + known_defect_lines(levels["known_defects"], stored=False)
 

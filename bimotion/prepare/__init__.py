@@ -44,7 +44,7 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend, source_flags
 from ..signals import stop_if_lost
 from ..splits import assign_splits, joined_speakers
-from .clipping import format_info, shard_clipping
+from .clipping import format_info, label_words, shard_clipping
 from .encode import encoded, note_channels, refuse_or_skip
 from .info import (
     ShardKey,
@@ -276,7 +276,7 @@ def _write(
             clip_notes={
                 "low_rate": low_rate_info(records, stored),
                 **clip_levels(notable_peaks(stats)),
-                "clipped": shard_clipping(stats),
+                "clipped": shard_clipping(stats, label_words(r for r in records if r.id in stored)),
                 "formats": format_info([r for r in records if r.id in stored]),
             },
         )  # fmt: skip

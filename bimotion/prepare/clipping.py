@@ -14,24 +14,44 @@ from loaders.levels import CLIP_RUN_SAMPLES
 from .info import MAX_LISTED_CLIPS, ShardKey, ShardStats
 
 
-def shard_clipping(stats: dict[ShardKey, ShardStats]) -> dict:
-    """:func:`clipped_info` of the shards' hard-clipped rows (:attr:`ShardStats.clipped`) among all they hold."""
+def shard_clipping(stats: dict[ShardKey, ShardStats], words: dict | None = None) -> dict:
+    """:func:`clipped_info` of the shards' hard-clipped rows (:attr:`ShardStats.clipped`) among all they hold;
+    ``words``: :func:`label_words` of the records stored."""
     clipped: dict[str, dict] = {}
     totals: dict[str, tuple[int, collections.Counter]] = {}
     for (corpus, _, _), shard in stats.items():
         clipped.setdefault(corpus, {}).update(shard.clipped)
         rows, labels = totals.get(corpus, (0, collections.Counter()))
         totals[corpus] = (rows + shard.rows, labels + shard.emotions)
-    return clipped_info(clipped, totals)
+    return clipped_info(clipped, totals, words)
 
 
-def clipped_info(clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[int, dict]]) -> dict:
+def label_words(records) -> dict[str, dict[str, list[str]]]:
+    """``{corpus: {label: the user's own names of it}}`` of ``records`` that keep them (``extra["label_words"]``: a
+    corpus of one's own whose label map maps ``marah`` onto anger), for the notes to name both: ``marah (anger)``
+    (:func:`loaders.levels.label_named`)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for record in records:
+        for label, words in record.extra.get("label_words", {}).items():
+            out.setdefault(record.corpus, {}).setdefault(label, set()).update(words)
+    return {corpus: {label: sorted(w) for label, w in sorted(found.items())} for corpus, found in out.items()}
+
+
+def _words_of(words: dict[str, list[str]], labels) -> dict:
+    """``{"words": ...}``, an entry's user's own names of its ``labels`` (:func:`label_words`), where any."""
+    kept = {label: words[label] for label in labels if label in words}
+    return {"words": kept} if kept else {}
+
+
+def clipped_info(
+    clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[int, dict]], words: dict | None = None
+) -> dict:
     """``prepare.json``'s ``clipped`` (and ``scan --levels``'s): per corpus of ``clipped`` (``{corpus: {id:
     (fraction of its source's samples in runs at full scale, its labels)}}``, :func:`loaders.levels.clipped_fraction`),
     how many of its clips (``totals``: ``{corpus: (clips, {label: clips})}``, all it stores) are hard-clipped,
     per label, the largest fraction (unrounded: its readers word it by :func:`loaders.levels.clipped_percent`),
     whether clipping is :func:`uneven` across labels (a shortcut a model can learn in place of the emotion),
-    and the first ids in id order."""
+    the first ids in id order, and the user's own names of its labels (``words``: :func:`label_words`), where any."""
     out = {}
     for corpus, found in clipped.items():
         if not found:
@@ -47,6 +67,7 @@ def clipped_info(clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[i
             "by_label": by_label,
             "uneven": uneven([(k["clips"], k["of"]) for k in by_label.values()]),
             "listed": sorted(found)[:MAX_LISTED_CLIPS],
+            **_words_of((words or {}).get(corpus, {}), by_label),
         }
     return out
 
@@ -107,7 +128,8 @@ def format_info(records) -> dict:
     format goes with the label, its clips' formats (:func:`recording_format`, joined) per label and the formats
     (or a sample rate, channel count or sample format alone, where the whole formats of its labels' clips differ
     more) that go with some labels and not the others (:func:`format_labels`): a model can learn the format in
-    place of the emotion.  A corpus recorded in one format, or whose formats do not go with its labels, is absent.
+    place of the emotion, and the user's own names of its labels (``words``: :func:`label_words`), where any.  A
+    corpus recorded in one format, or whose formats do not go with its labels, is absent.
     Each file's header is read once, for its sample format alone; the records are counted in one pass."""
     samples = {path: sample_words(path) for path in dict.fromkeys(r.path for r in records)}
     tallies: dict[str, list[dict[str, collections.Counter]]] = {}  # corpus -> per view: {value: {labels: clips}}
@@ -116,7 +138,12 @@ def format_info(records) -> dict:
         fmt = recording_format(r, samples[r.path])
         for view, tally in zip(_VIEWS, tallies.setdefault(r.corpus, [{} for _ in _VIEWS]), strict=True):
             tally.setdefault(view(fmt), collections.Counter())[labels] += 1
-    return {corpus: found for corpus, views in sorted(tallies.items()) if (found := _corpus_formats(views))}
+    words = label_words(records)
+    return {
+        corpus: found | _words_of(words.get(corpus, {}), found["by_label"])
+        for corpus, views in sorted(tallies.items())
+        if (found := _corpus_formats(views))
+    }
 
 
 def _corpus_formats(views: list[dict[str, collections.Counter]]) -> dict:
