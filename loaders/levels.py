@@ -290,7 +290,10 @@ def format_text(entry: dict) -> str:
     (:func:`bimotion.prepare.clipping.format_info`), for prepare's and scan's notes, check and the card, in clipping's words
     (:func:`clipping_text`): ``recording formats by label: marah (anger) 22.05 kHz mono 24-bit WAV 12 of 12
     (100%); ...: the format goes with the label (22.05 kHz mono 24-bit WAV: marah (anger) and sedih (sadness)
-    alone, 24 of its 24 clips; ...), and a model can learn it in place of the emotion``."""
+    alone, 24 of its 24 clips; ...), and a model can learn it in place of the emotion``; and the labels of too few
+    clips to tell (``few``): ``too few clips to tell whether the format goes with the label: marah (anger) 2 clips
+    and ..., where 4 or more a label are needed (so that a label recorded in a format of its own is beyond
+    chance)``."""
     from .tables import joined
 
     labels = "; ".join(
@@ -299,13 +302,20 @@ def format_text(entry: dict) -> str:
         for label, n in entry["by_label"].items()
     )
     alone = "; ".join(
-        f"{a['format']}: {joined([label_named(label, entry) for label in a['labels']])} alone, {a['clips']} of its {a['of']} clips"
+        f"{a['format']}: {joined([label_named(x, entry) for x in a['labels']])} alone, {a['clips']} of its "
+        f"{a['of']} clips"
         for a in entry["alone"]
     )
-    return (
-        f"recording formats by label: {labels}: the format goes with the label ({alone}), and a model can learn "
-        "it in place of the emotion"
-    )
+    found = f": the format goes with the label ({alone}), and a model can learn it in place of the emotion"
+    found = found if alone else ""
+    if few := entry.get("few"):
+        clips = joined([f"{label_named(label, entry)} {n} clip{'s' if n > 1 else ''}" for label, n in few.items()])
+        found += (
+            f"{';' if found else ':'} too few clips to tell whether the format goes with the label: {clips}, where "
+            f"{entry['min_clips']} or more a label are needed (so that a label recorded in a format of its own is "
+            "beyond chance)"
+        )
+    return f"recording formats by label: {labels}{found}"
 
 
 def _most(item: tuple[str, int]) -> tuple[int, str]:

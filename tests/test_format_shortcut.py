@@ -121,3 +121,49 @@ def test_the_format_note_reads_no_clips_header_again_for_what_its_record_holds(t
     assert "22.05 kHz mono 24-bit WAV: marah (anger) alone, 4 of its 4 clips" in capsys.readouterr().err
     clips = [line for line in (tmp_path / "m.jsonl").read_text().splitlines() if line]
     assert len(probed) == len(set(probed)) == len(clips) == 16, sorted(probed)
+
+
+def _prepared(tmp_path, capsys, root) -> tuple[str, dict]:
+    """What ``bimotion prepare`` printed of ``root``'s recording formats, and its ``prepare.json``'s ``formats``."""
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"mine={root}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    note = next((line for line in printed.splitlines() if "recording formats by label" in line), "")
+    return note, json.loads((out / "prepare.json").read_text()).get("formats", {})
+
+
+def test_labels_of_two_clips_each_are_said_too_few_to_tell_not_passed_over(tmp_path, capsys):
+    """2 clips a label, marah's and sedih's 22.05 kHz 24-bit, the others' 16 kHz 16-bit: the test could never tell it
+    from chance (chi-square 8, its 99% quantile 11.3), and prepare said nothing; it now says the labels are too few."""
+    formats = {"marah": (22050, "PCM_24"), "sedih": (22050, "PCM_24")}
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine", clips_per_speaker=2, formats=formats)
+    note, formats = _prepared(tmp_path, capsys, root)
+    assert note.endswith(
+        "too few clips to tell whether the format goes with the label: marah (anger) 2 clips, senang (happiness) 2 "
+        "clips, netral (neutral) 2 clips and sedih (sadness) 2 clips, where 4 or more a label are needed (so that a "
+        "label recorded in a format of its own is beyond chance); stored as 16 kHz mono, each keeping the sound of "
+        "its recording; resample or convert the clips so that every label's clips share one format, or record more "
+        "clips of each label in each format"
+    ), note
+    assert "the format goes with the label (" not in note
+    assert formats["mine"]["few"] == {"anger": 2, "happiness": 2, "neutral": 2, "sadness": 2}
+    assert (formats["mine"]["alone"], formats["mine"]["min_clips"]) == ([], 4)
+
+
+def test_one_clip_of_a_label_in_a_format_of_its_own_is_too_few_not_a_shortcut(tmp_path, capsys):
+    """32 clips of 16 kHz 16-bit and one terkejut (surprise) clip of 22.05 kHz 24-bit: prepare said the format goes with
+    the label ("surprise alone, 1 of its 1 clips"), a chance a model cannot learn from; it now says it is too few."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine", clips_per_speaker=8)
+    text = (root / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    header, first = text[0].split(","), dict(zip(text[0].split(","), text[1].split(","), strict=True))
+    samples, rate = soundfile.read(root / first["file_name"], dtype="float32")
+    resampled = np.interp(
+        np.linspace(0, len(samples) - 1, len(samples) * 22050 // rate), np.arange(len(samples)), samples
+    )
+    soundfile.write(root / "clips" / "odd.wav", resampled, 22050, subtype="PCM_24")
+    row = {**first, "file_name": "clips/odd.wav", "emotion": "terkejut"}
+    (root / "metadata.csv").write_text("\n".join([*text, ",".join(row[h] for h in header)]) + "\n", encoding="utf-8")
+    note, formats = _prepared(tmp_path, capsys, root)
+    assert "the format goes with the label (" not in note and "surprise alone" not in note, note
+    assert ": too few clips to tell whether the format goes with the label: terkejut (surprise) 1 clip, where 4" in note
+    assert formats["mine"]["few"] == {"surprise": 1} and formats["mine"]["alone"] == []

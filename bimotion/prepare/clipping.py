@@ -97,6 +97,12 @@ def uneven(counts: list[tuple[int, int]]) -> bool:
 # a format goes with the label (format_info) where it is the format of at least this share of some labels' clips...
 FORMAT_HELD_SHARE = 0.5
 FORMAT_ALONE_SHARE = 0.95  # ...and at least this share of its clips are of those labels, other labels (nearly) none
+# A label of fewer clips is too few to tell whether a format goes with it: left out of the test, and named as such.
+# 4 is the fewest for which a label's clips all in a format no other clip is in are beyond chance by the test
+# (uneven's chi-square is the number of clips, N, above its 99% quantile: of two labels of n clips each 2n > 6.6
+# from n = 4, not at 3; of more labels, 4 each is enough too), so that a label with as few as 2 or 3 clips is never
+# said to go with a format by chance, nor passed over in silence.
+FORMAT_MIN_CLIPS = 4
 _SAMPLE_WORDS = {"PCM_S8": "8-bit", "PCM_U8": "8-bit", "PCM_16": "16-bit", "PCM_24": "24-bit", "PCM_32": "32-bit"}
 _SAMPLE_WORDS |= {"FLOAT": "32-bit float", "DOUBLE": "64-bit float", "ULAW": "µ-law", "ALAW": "A-law"}
 _CODEC_WORDS = {"mp3": "MP3", "mp4": "AAC (MP4)", "VORBIS": "Ogg Vorbis", "OPUS": "Ogg Opus"}
@@ -128,8 +134,9 @@ def format_info(records) -> dict:
     format goes with the label, its clips' formats (:func:`recording_format`, joined) per label and the formats
     (or a sample rate, channel count or sample format alone, where the whole formats of its labels' clips differ
     more) that go with some labels and not the others (:func:`format_labels`): a model can learn the format in
-    place of the emotion, and the user's own names of its labels (``words``: :func:`label_words`), where any.  A
-    corpus recorded in one format, or whose formats do not go with its labels, is absent.
+    place of the emotion; its labels too few clips to tell (``few``, :data:`FORMAT_MIN_CLIPS`); and the user's own
+    names of its labels (``words``: :func:`label_words`), where any.  A corpus recorded in one format, or whose
+    formats do not go with its labels of enough clips and that has no label of too few, is absent.
     Each file's header is read once, for its sample format alone; the records are counted in one pass."""
     samples = {path: sample_words(path) for path in dict.fromkeys(r.path for r in records)}
     tallies: dict[str, list[dict[str, collections.Counter]]] = {}  # corpus -> per view: {value: {labels: clips}}
@@ -147,25 +154,31 @@ def format_info(records) -> dict:
 
 
 def _corpus_formats(views: list[dict[str, collections.Counter]]) -> dict:
-    """One corpus's :func:`format_info` entry from its tallies (per view: ``{value: {labels: clips}}``), or ``{}``."""
+    """One corpus's :func:`format_info` entry from its tallies (per view: ``{value: {labels: clips}}``), or ``{}``:
+    in a corpus of several formats, the labels of fewer than :data:`FORMAT_MIN_CLIPS` clips are left out of the test
+    and named (``few``: ``{label: clips}``, and ``min_clips``), too few to tell whether a format goes with them."""
     per_value = [{value: _per_label(sets) for value, sets in tally.items()} for tally in views]
     totals = collections.Counter()
     for counts in per_value[0].values():
         totals.update(counts)
+    if len(views[0]) < 2:  # recorded in one format: no shortcut, whatever the labels' clips
+        return {}
+    few = {label: n for label, n in sorted(totals.items()) if n < FORMAT_MIN_CLIPS}
     alone: list[dict] = []
     for tally, counts in zip(views, per_value, strict=True):
         for value in sorted(tally):
-            held = format_labels({label: (counts[value][label], n) for label, n in totals.items()})
+            held = format_labels({label: (counts[value][label], n) for label, n in totals.items() if label not in few})
             if held and not any(a["labels"] == held for a in alone):  # said once, by its whole format
                 of_held = sum(n for labels, n in tally[value].items() if set(labels) & set(held))
                 alone.append({"format": value, "labels": held, "clips": of_held, "of": tally[value].total()})
-    if not alone:
+    if not alone and not few:
         return {}
     by_label = {
         label: {"of": n, "formats": {v: c[label] for v, c in sorted(per_value[0].items()) if c[label]}}
         for label, n in sorted(totals.items())
     }
-    return {"of": sum(tally.total() for tally in views[0].values()), "by_label": by_label, "alone": alone}
+    too_few = {"few": few, "min_clips": FORMAT_MIN_CLIPS} if few else {}
+    return {"of": sum(tally.total() for tally in views[0].values()), "by_label": by_label, "alone": alone, **too_few}
 
 
 def _per_label(sets: collections.Counter) -> collections.Counter:
