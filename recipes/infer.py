@@ -239,8 +239,12 @@ def main(argv=None) -> int:
     if (word := late_stop(late)) and training_args.process_index == 0:
         print(f"{word} came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
+        from bimotion.training.model_card import tested_as
+
+        # a group of which --configs named only some corpora (yue_eld[carehome]) as named, not as the whole group
+        names = tested_as({"test_configs": result["configs"], "test": result[recipe.split]})
         print(f"\nscores of {recipe.model}: {result['output_file']}")
-        print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"]))
+        print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"], names=names))
     return 0
 
 

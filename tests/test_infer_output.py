@@ -193,3 +193,19 @@ def test_the_note_says_the_precision_a_gpu_scores_in(tmp_path):
         assert infer.scoring_said(SimpleNamespace(model="m"), None, SimpleNamespace(use_cpu=True)).endswith(
             "scores in float32 on the CPU (--use_cpu)"
         )
+
+
+def test_a_group_scored_on_some_of_its_corpora_is_named_so_in_the_table(made, tmp_path, capsys):
+    """``--configs "yue_eld[carehome]"`` (a care home's own Cantonese elderly, beside YueMotion's) printed its
+    score as ``yue_eld``, which the table of the training run had given for the whole group (YueMotion's and
+    the care home's corpora): a user read the care home's 84.5 as the group's.  The table names it as
+    ``--configs`` did, as train.py's end table and the model card do."""
+    data = testing.write_prepared(tmp_path / "data", shards=[("crema_d", "eng_eld"), ("tess", "eng_eld")])
+    base = ["--model", str(made["model"]), "--bimotion", str(data), "--disable_tqdm", "true"]
+    scores = ["--output_file", str(tmp_path / "scores.json")]
+    assert recipe("infer").main([*base, *scores, "--configs", "eng_eld[tess]"]) == 0
+    rows = capsys.readouterr().out.split("test scores per group")[1].splitlines()
+    assert rows[2].startswith("eng_eld[tess] "), rows
+    assert recipe("infer").main([*base, *scores, "--configs", "eng_eld"]) == 0  # the whole group: its plain name
+    rows = capsys.readouterr().out.split("test scores per group")[1].splitlines()
+    assert rows[2].startswith("eng_eld ") and "[" not in rows[2], rows
