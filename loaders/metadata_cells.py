@@ -29,6 +29,8 @@ MIN_AGE_YEARS, MAX_AGE_YEARS = OWN_MIN_AGE, 130
 # and 72 thn, 72 th (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age
 YEARS = ("years old", "year old", "years-old", "year-old", "years", "year", "tahun", "thn", "th", "y.o.", "yrs", "yr",
          "yo", "y", "歲", "岁")  # fmt: skip
+# an age cell giving a decade, "80s", "80's", as a sheet writes a resident's age it does not know exactly
+DECADE = re.compile(r"([1-9]\d?0)\s*['\u2019]?s", re.IGNORECASE)
 # a gender cell's spellings (in any case) per gender: English, Chinese, and Indonesian (P, Perempuan,
 # Wanita; L, Laki-laki, Pria) and Malay (Perempuan, Wanita; Lelaki), whose forms sheets abbreviate to P/L;
 # one spelling means one gender (tests/test_loader_audiofolder.py checks that none is listed twice)
@@ -210,11 +212,30 @@ def age_years(text: str, language: str, fail) -> float | None:
         raise fail(
             "bad_age",
             f"age {text!r} is not a number of years from {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
-            f"give the age in years, a number (72) or with a unit of years ({', '.join(YEARS)}: 72 years, 72歲; "
+            _no_age_fix(text, language)
+            or f"give the age in years, a number (72) or with a unit of years ({', '.join(YEARS)}: 72 years, 72歲; "
             f"the groups are adults and the elderly, {elderly_min_age(language)}+), or leave it empty and give "
             "age_group",
         )
     return age
+
+
+def _no_age_fix(text: str, language: str) -> str | None:
+    """The fix of an age cell that says an age group (``elderly``, ``長者``: :data:`AGE_GROUPS`) or a decade
+    (``80s``, ``80's``) instead of an age, as a care home's sheet writes it: where it goes, or the age group
+    the decade's ages share (none where they straddle ``language``'s elderly age, ``50s`` in Cantonese); never
+    an age to write, which would be made up."""
+    if group := AGE_GROUPS.get(text.lower()):
+        return f"{text!r} is an age group: give it in an age_group column ({text!r} or {group}) and leave age empty"
+    if not (decade := DECADE.fullmatch(text)):
+        return None
+    low, high, elderly = int(decade[1]), int(decade[1]) + 9, elderly_min_age(language)
+    ages = f"{text!r} is a decade, not one age: give the age in years where it is known"
+    if low < elderly <= high:
+        return f"{ages} (of ages {low} to {high} some are adults and some elderly, {elderly}+ in {language} rows)"
+    group = age_group_of(low, language)
+    words = f"elderly: {elderly} or more" if group == "eld" else f"adults: under {elderly}"
+    return f"{ages}, or leave it empty and give age_group {group} (ages {low} to {high} are all {words})"
 
 
 def _without_years(text: str) -> str:

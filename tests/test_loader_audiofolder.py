@@ -1450,6 +1450,33 @@ def test_an_age_written_with_a_unit_of_years_is_read_as_its_years(tmp_path, root
         assert "give the age in years, a number (72) or with a unit of years (" in caught.value.hint
 
 
+@pytest.mark.parametrize(
+    ("written", "fix"),
+    [
+        ("elderly", "'elderly' is an age group: give it in an age_group column ('elderly' or eld) and leave age empty"),
+        ("長者", "'長者' is an age group: give it in an age_group column ('長者' or eld) and leave age empty"),
+        ("80s", "give the age in years where it is known, or leave it empty and give age_group eld (ages 80 to 89 are "
+         "all elderly: 59 or more)"),
+        ("30's", "give the age in years where it is known, or leave it empty and give age_group adu (ages 30 to 39 are "
+         "all adults: under 59)"),
+        ("50s", "'50s' is a decade, not one age: give the age in years where it is known (of ages 50 to 59 some are "
+         "adults and some elderly, 59+ in yue rows), or pass --skip-bad"),
+    ],
+)  # fmt: skip
+def test_an_age_cell_giving_an_age_group_or_a_decade_says_where_it_goes(tmp_path, written, fix):
+    """A Hong Kong care home's sheet gives some residents' ages as "elderly" or "80s" in its age column: each was
+    a `bad_age` whose fix said to give "the age in years ... or leave it empty and give age_group", not that the
+    word is an age group for that column, nor which group a decade is.  The fix says so (never an age to write);
+    a decade holding ages of both groups (50-59 in Cantonese, elderly 59+) names neither."""
+    own = testing.make_corpus("audiofolder", tmp_path, language="yue", speakers=2, clips_per_speaker=2)
+    _set_cells(own, 2, age=written, age_group="")
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "bad_age"
+    assert f"metadata.csv line 2: age {written!r} is not a number of years from 18 to 130" in str(caught.value)
+    assert fix in caught.value.hint, caught.value.hint
+
+
 def test_an_age_as_english_and_indonesian_sheets_spell_it_out_is_read_as_its_years():
     """Ages as "72 year old", "72-year-old", "72 years-old" (English, as a form's free text gives them) and
     "72 thn" (Indonesian's abbreviation of tahun) were each a `bad_age` after units of years were
