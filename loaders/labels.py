@@ -102,6 +102,14 @@ NEGATIONS: tuple[str, ...] = (
     "ไม่",
 )
 
+# The simplified and traditional forms of the characters of Chinese emotion words (EMOTION_WORDS' and the common ones
+# beside them), pair by pair: a Hong Kong sheet typed with a simplified input method writes '开心' where its label map
+# has '開心', which loaders.metadata_cells then names as the mapped label in the other script, not a new emotion.
+CHINESE_SCRIPTS: tuple[str, str] = (
+    "气愤发开乐兴伤难过惧惊讶吓厌恶讨静紧张虑无奋丧骄尴惭满独动烦欢担忧郁闷谓恼艰悦怀压爱叹泪惨怜恋乱骂闹惯",
+    "氣憤發開樂興傷難過懼驚訝嚇厭惡討靜緊張慮無奮喪驕尷慚滿獨動煩歡擔憂鬱悶謂惱艱悅懷壓愛嘆淚慘憐戀亂罵鬧慣",
+)
+
 # Source code (as it appears in file names, folder names or label files) -> label name.
 CORPUS_LABEL_MAPS: dict[str, dict[str, str]] = {
     "crema_d": {

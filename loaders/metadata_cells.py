@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import BadFileError, bad
-from .labels import CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS, NEGATIONS
+from .labels import CHINESE_SCRIPTS, CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS, NEGATIONS
 from .languages import group_code_hint, is_language_code, language_hint
 from .metafiles import composed
 from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, OWN_MIN_AGE, age_group_of, elderly_min_age
@@ -83,8 +83,15 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[tuple[str, ...],
         targets = labels.get(key) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
-            near = _near_label(key, [*sorted(labels), *LABELS])
-            meant = f" (did you mean {near!r}? then correct it in {at.line})" if near else ""  # 'marh': marah
+            if scripts := _other_script(key, sorted(labels)):  # '开心' with '開心' mapped
+                other, script = scripts
+                meant = (
+                    f" (in {script} characters, the label map's {other!r}: write {other!r} in {at.line}, or map it too)"
+                )
+            elif near := _near_label(key, [*sorted(labels), *LABELS]):
+                meant = f" (did you mean {near!r}? then correct it in {at.line})"  # 'marh': marah
+            else:
+                meant = ""
             raise bad(
                 at.path,
                 "unknown_label",
@@ -98,6 +105,19 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[tuple[str, ...],
             if word not in words.setdefault(target, []):
                 words[target].append(word)
     return tuple(dict.fromkeys(out)), words
+
+
+TO_TRADITIONAL, TO_SIMPLIFIED = str.maketrans(*CHINESE_SCRIPTS), str.maketrans(*reversed(CHINESE_SCRIPTS))
+
+
+def _other_script(name: str, mapped: list[str]) -> tuple[str, str] | None:
+    """The mapped label ``name`` writes in the other Chinese script (:data:`~loaders.labels.CHINESE_SCRIPTS`), and
+    the script ``name`` is in: ``开心`` with ``開心`` mapped, ``('開心', 'simplified')``, a spelling of a mapped label,
+    not another emotion (which :func:`_near_label` takes every emotion word for); None where there is none."""
+    for table, script in ((TO_TRADITIONAL, "simplified"), (TO_SIMPLIFIED, "traditional")):
+        if (other := name.translate(table)) != name and other in mapped:
+            return other, script
+    return None
 
 
 def _near_label(name: str, known: list[str]) -> str | None:

@@ -773,6 +773,29 @@ def test_an_emotion_word_one_character_from_a_mapped_label_gets_no_guess(tmp_pat
     assert "did you mean" not in said, said
 
 
+@pytest.mark.parametrize(
+    ("mapped", "typed", "said"),
+    [
+        ({"開心": "happiness", "嬲": "anger"}, "开心", "emotion '开心' (in simplified characters, the label map's '開心': "
+         "write '開心' in metadata.csv line 2, or map it too) is not mapped"),
+        ({"伤心": "sadness", "生气": "anger"}, "傷心", "emotion '傷心' (in traditional characters, the label map's '伤心': "
+         "write '伤心' in metadata.csv line 2, or map it too) is not mapped"),
+        ({"驚訝": "surprise", "嬲": "anger"}, "惊讶", "the label map's '驚訝'"),
+    ],
+)  # fmt: skip
+def test_a_mapped_chinese_label_in_the_other_script_is_named_as_the_mapped_one(tmp_path, root, mapped, typed, said):
+    """A Hong Kong care home's sheet, typed partly with a simplified input method, labels a clip '开心' where its label
+    map has '開心' (happy): the error listed the mapped labels and said to map '开心', with no hint that it is the
+    same word (an emotion word gets no guess).  It now names the mapped label it spells in the other script."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(json.dumps(mapped, ensure_ascii=False), encoding="utf-8")
+    _set_cells(own, 2, emotion=typed)
+    with pytest.raises(CorpusError) as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "unknown_label" and said in str(err.value), str(err.value)
+    assert "did you mean" not in str(err.value)
+
+
 def test_the_emotion_words_are_a_table_of_languages_each_word_listed_once():
     """The emotion words no guess takes for a typo are one table by language (ISO 639-3 codes), each word once and in
     the composed form cells are compared in, so a language's words are added in one place."""
