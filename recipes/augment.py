@@ -12,6 +12,7 @@ for the target's); every group's test set is scored at the end.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass, field
 
@@ -100,6 +101,25 @@ def adds_nothing(recipe, data_args) -> str:
     )
 
 
+def part_of_a_group(recipe) -> str:
+    """The usage error of a ``--target`` naming some corpora of a group (``yue_eld[carehome]``, a care home's own
+    elderly beside YueMotion's): a mixture widens a whole group; train.py trains on the part named with the mixture's
+    other groups, and infer.py scores that part alone."""
+    whole = recipe.target.split("[", 1)[0]
+    try:
+        others = resolve_mixture(whole, recipe.mixture, languages=split_list(recipe.languages))[1:]
+    except (KeyError, ValueError):  # not a group either: the whole group's own error says it
+        others = None
+    if others is None:
+        return f"--target {recipe.target}: a mixture's target is a whole group, not some of its corpora"
+    part = shlex.quote(recipe.target)  # zsh takes yue_eld[carehome] for a file pattern
+    return (
+        f"--target {recipe.target}: a mixture's target is a whole group ({whole}), not some of its corpora: give "
+        f"--target {whole}, or train on the part with the mixture's other groups, recipes/train.py --train_configs "
+        f"{' '.join([part, *others])}, and score it alone, recipes/infer.py --configs {part}"
+    )
+
+
 def main(argv=None) -> int:
     parser = HfArgumentParser((AugmentArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
     groups = []
@@ -117,6 +137,8 @@ def main(argv=None) -> int:
             unknown = [v for v in split_list(values) or [] if v not in known]
             if unknown:
                 raise ArgumentError(f"{flag}: unknown {unknown[0]!r}; choose from {', '.join(known)}")
+        if "[" in recipe.target:  # yue_eld[carehome]: advise's --groups and infer.py's --configs name such a part
+            raise ArgumentError(part_of_a_group(recipe))
         try:
             groups.extend(
                 resolve_mixture(

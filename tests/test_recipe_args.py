@@ -151,6 +151,15 @@ CASES = [
         ["--bimotion", "{noval}", "--target", "zho_eld", "--mixture", "baseline"],
         "--selection_on mixture zho_eld: zho_eld has no validation rows",
     ),
+    # a target of some corpora of a group (a care home's own elderly beside a release's): was "'zho_eld[csed]' is
+    # not a group; choose one of: ...", with no way to train on that part; it names train.py's and infer.py's
+    (
+        "augment",
+        ["--target", "zho_eld[csed]", "--mixture", "cross_age"],
+        "--target zho_eld[csed]: a mixture's target is a whole group (zho_eld), not some of its corpora: give --target "
+        "zho_eld, or train on the part with the mixture's other groups, recipes/train.py --train_configs 'zho_eld[csed]' "
+        "zho_adu, and score it alone, recipes/infer.py --configs 'zho_eld[csed]'",
+    ),
     ("augment", ["--target", "zho_eld", "--mixture", "everything"], "--mixture"),
     ("augment", ["--target", "zho_eld", "--languages", "klingon"], "--languages"),
     ("augment", ["--target", "zho_eld", "--age_groups", "teen"], "--age_groups"),
