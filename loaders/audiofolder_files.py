@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .base import Collector
-from .errors import bad
+from .errors import SKIP_BAD, bad
 from .identical import unlisted_copy
 from .metadata import Row
 from .metafiles import case_hint, case_matches, composed
@@ -73,7 +73,8 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
             f"audio by content, but not listed in {metadata.name}: its "
             "emotion, language and age are unknown"
             + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else case_hint(relpath, every)),
-            "add a row for it or move it out of the corpus folder, or pass --skip-bad",
+            "add a row for it or move it out of the corpus folder",
+            SKIP_BAD,
         )
         with c.item(path):
             if not c.skip_bad and is_audio(path):  # raised now: a copy of a clip said as scan's look says its skip
@@ -97,7 +98,8 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
                 )
                 + (f" (the folder holds {near!r}: {why})" if near else "")
                 + _in_hidden(relpath),
-                "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",
+                "fix the row's file_name (relative to the metadata's folder) or restore the file",
+                SKIP_BAD,
             )
 
 

@@ -19,6 +19,8 @@ from .audio import probe
 from .copies import folder_names
 from .copy_reports import case_copies
 from .errors import (
+    SKIP_BAD,
+    SKIP_IT,
     BadFileError,
     CorpusError,
     InputWarning,
@@ -168,7 +170,8 @@ class Collector:
                         "unexpected_file",
                         f"audio by content, but {self.corpus} clips are named *{'/*'.join(suffixes)} "
                         "(and not hidden), so it would not be read",
-                        "rename it to the corpus's naming pattern or move it out of the corpus folder, or pass --skip-bad",
+                        "rename it to the corpus's naming pattern or move it out of the corpus folder",
+                        SKIP_BAD,
                     )
             elif audio is False:
                 unread.not_audio(self, [path])
@@ -208,7 +211,8 @@ class Collector:
                 "too_short",
                 f"the clip lasts {info.duration_s * 1000:.1f} ms ({info.num_frames} samples), shorter than the "
                 f"{MIN_DURATION_S * 1000:.0f} ms a wav2vec2 model needs (400 samples at 16 kHz)",
-                "remove it or replace it with the complete recording, or pass --skip-bad to skip it",
+                "remove it or replace it with the complete recording",
+                SKIP_IT,
             )
         record = Utterance(
             id=f"{self.corpus}/{native_id}",
@@ -259,7 +263,7 @@ class Collector:
             if "unreadable_folder" in skipped:  # the files may all be there, behind folders it could not list
                 fix = "make the folders it could not list readable (their permissions), then run again; " + fix
             elif skipped:  # found, and each skipped for what it holds: "expected a folder holding" was no fix
-                fix = f"mend what made it skip them (the first is named above); if this is the wrong folder: {fix}"
+                fix = f"mend what made it skip them (the first is named above, with its fix); if this is the wrong folder: {fix}"
             raise LayoutError(
                 self.root,
                 "empty_corpus",
@@ -306,7 +310,6 @@ class _Item:
         if not c.records and not c.items_ok and not c.own and exc.reason != "copy_name":
             hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"
             hint += own_corpus_hint(c.root)
-            raise BadFileError(
-                exc.path, exc.reason, exc.message, f"{exc.hint} ({hint})" if exc.hint else hint
-            ) from None
+            fix = f"{exc.fix} ({hint})" if exc.fix else hint  # the fix's aside, before the offer of --skip-bad
+            raise BadFileError(exc.path, exc.reason, exc.message, fix, exc.offer) from None
         return False

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .copies import copy_of, folder_name, same_bytes
-from .errors import BadFileError
+from .errors import SKIP_BAD, BadFileError
 from .named import warn_files
 
 
@@ -32,10 +32,10 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
         what = f"in {copied}/, named as {maker} names a second copy of {of}: a second copy of {name}"
     if original.is_file():  # beside it, or in the folder its own is a copy of
         why = f"{what}, but its bytes differ from that file's{' beside it' if original.parent == path.parent else ''}"
-        fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"
+        fix = f"keep the right one as {name} and delete the other (or give it a name of its own)"
     else:
-        why, fix = f"{what}, and there is no {name} beside it", f"rename it to {name}, or pass --skip-bad"
-    return BadFileError(path, "copy_name", why, fix)
+        why, fix = f"{what}, and there is no {name} beside it", f"rename it to {name}"
+    return BadFileError(path, "copy_name", why, fix, SKIP_BAD)
 
 
 def shown(original: Path, path: Path) -> str:
@@ -91,7 +91,8 @@ def case_twin_error(path: Path, name: str, what: str) -> BadFileError:
         "copy_name",
         f"named as {name} beside it in other letters (a copy from a disk that ignores letter case, merged into one "
         f"that does not), but its bytes differ from that file's: {what}",
-        f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
+        f"keep the right one as {name} and delete the other",
+        f"pass --skip-bad (reads {name})",
     )
 
 
@@ -109,13 +110,13 @@ def warn_case_twins(collector, same: list[tuple[Path, str]], stacklevel: int = 2
 
 
 def copy_elsewhere(
-    collector, path: Path, read: Path, where: str, fix: str, earlier: Iterable[Path] = ()
+    collector, path: Path, read: Path, where: str, fix: str, offer: str, earlier: Iterable[Path] = ()
 ) -> Path | None:
     """``path``, a second copy of ``read``, the file read, that no name marks as one (a tree copied again
     deeper: TESS's clip, a wav in ESD's other copy of a speaker folder), compared by its bytes with ``read``, then
     with the ``earlier`` copies of it, reported already: with the bytes of one, set aside as a duplicate copy,
     and that file returned (one version is reported once, however many copies hold it); else, if it is audio, a
-    ``copy_name`` error, ``where`` it is and that its bytes differ from ``read``'s, with ``fix`` (with
+    ``copy_name`` error, ``where`` it is and that its bytes differ from ``read``'s, with ``fix`` and ``offer`` (with
     ``skip_bad`` a counted skip), and if not, counted as not audio (None)."""
     c = collector
     if twin := next((file for file in (read, *earlier) if same_bytes(path, file)), None):
@@ -123,7 +124,7 @@ def copy_elsewhere(
         return twin
     with c.item(path):
         error = BadFileError(
-            path, "copy_name", f"{where}, but its bytes differ from {read.relative_to(c.root).as_posix()}", fix
+            path, "copy_name", f"{where}, but its bytes differ from {read.relative_to(c.root).as_posix()}", fix, offer
         )
         c.stray(path, error)
     return None

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import copied_folder, folder_name, named_folders
-from .errors import LayoutError, bad, require_dir
+from .errors import SKIP_IT, LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import csv_text, read_text
@@ -261,7 +261,8 @@ def _parse_name(path: Path, stem: str) -> tuple[str, str, str, str]:
             path,
             "unknown_label",
             f"unknown emotion code {code!r}; CREMA-D uses {', '.join(EMOTIONS)}",
-            "remove or rename this file, or pass --skip-bad to skip it",
+            "remove or rename this file",
+            SKIP_IT,
         )
     if sentence not in SENTENCES or level not in LEVELS:
         raise bad(
@@ -269,6 +270,7 @@ def _parse_name(path: Path, stem: str) -> tuple[str, str, str, str]:
             "bad_name",
             f"unknown sentence code {sentence!r} or level {level!r}; "
             f"sentences: {' '.join(SENTENCES)}; levels: {' '.join(LEVELS)}",
-            "remove or rename this file, or pass --skip-bad to skip it",
+            "remove or rename this file",
+            SKIP_IT,
         )
     return actor, sentence, code, level

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import folder_name
-from .errors import bad, require_dir
+from .errors import SKIP_BAD, SKIP_IT, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .record import Utterance
@@ -113,7 +113,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                         path,
                         "unexpected_location",
                         f"a wav outside the class folders {', '.join(CLASS_FOLDERS.values())}: its class is unknown",
-                        "move it into the folder of its class or move it out of the corpus root, or pass --skip-bad",
+                        "move it into the folder of its class or move it out of the corpus root",
+                        SKIP_BAD,
                     ),
                 )
                 continue
@@ -141,7 +142,8 @@ def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
             path,
             "bad_name",
             f"file name {path.name!r} is not '<Pos|Nat|Neg>_<Female|Male>-<number>.wav'",
-            "restore the original file name from the CSED release, or pass --skip-bad to skip it",
+            "restore the original file name from the CSED release",
+            SKIP_IT,
         )
     named = PREFIXES.get(match["prefix"].lower())
     if named != folder:
@@ -149,7 +151,8 @@ def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
             path,
             "label_mismatch",
             f"the name's class prefix {match['prefix']!r} does not match its folder {folder!r}",
-            f"move the file into the folder its name belongs to ({named or 'none'}), or pass --skip-bad",
+            f"move the file into the folder its name belongs to ({named or 'none'})",
+            SKIP_BAD,
         )
     gender = match["gender"][0].lower()
     release = f"{RELEASE_PREFIXES[(folder, gender)]}-{int(match['number'])}"  # the release pads no number
@@ -159,6 +162,7 @@ def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
             "bad_name",
             f"file name {path.name!r} is not spelled as the release spells this folder's clips: "
             f"'{RELEASE_PREFIXES[(folder, gender)]}-<number>.wav'",
-            "restore the original file name from the CSED release, or pass --skip-bad to skip it",
+            "restore the original file name from the CSED release",
+            SKIP_IT,
         )
     return gender, release

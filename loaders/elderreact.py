@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Collector
-from .errors import LayoutError, bad, require_dir
+from .errors import SKIP_BAD, SKIP_IT, LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, iter_lines, listed_name
@@ -124,8 +124,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                     "missing_metadata",
                     f"missing metadata row: the clip is not listed in any of {', '.join(_names())}"
                     + case_hint(key, rows),
-                    f"use the label files of the official release ({REPO}/tree/master/Annotations), remove "
-                    "the clip, or pass --skip-bad to skip it",
+                    f"use the label files of the official release ({REPO}/tree/master/Annotations), remove the clip",
+                    SKIP_IT,
                 )
             c.add(
                 path,
@@ -145,7 +145,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                     row.table,
                     "missing_audio",
                     f"line {row.line} lists {name} but no such clip was found below {root}",
-                    "copy the missing video from the ElderReact release below the root, or pass --skip-bad",
+                    "copy the missing video from the ElderReact release below the root",
+                    SKIP_BAD,
                 )
             )
     return c.finish(expected=EXPECTED)
@@ -214,7 +215,8 @@ def _parse_line(table: Path, number: int, line: str, fields: list[str], split: s
             table,
             "bad_label_line",
             f"line {number}: {problem}: {line!r}; expected '{FORMAT}'",
-            "use the label files of the official release, or pass --skip-bad to skip the line",
+            "use the label files of the official release",
+            "pass --skip-bad to skip the line",
         )
 
     if len(fields) != 9:

@@ -62,6 +62,11 @@ class MissingToolError(RuntimeError):
         return spoken(super().__str__())
 
 
+# an error's offer of --skip-bad (its ``offer``), said after its fix: "FIX, or pass --skip-bad to skip it"
+SKIP_IT = "pass --skip-bad to skip it"
+SKIP_BAD = "pass --skip-bad"
+
+
 class CorpusError(Exception):
     """A problem with a corpus on disk.
 
@@ -70,18 +75,27 @@ class CorpusError(Exception):
         reason: a short, stable key (``lfs_pointer``, ``not_audio``, ``unknown_label`` …) used to
             group skips.
         message: what is wrong.
-        hint: what the user can do about it.
+        fix: what the user can do about it (a skip's fix: ``OUTPUT.skipped.tsv``'s ``fix`` column).
+        offer: where ``--skip-bad`` would skip it instead, the words offering it (:data:`SKIP_IT`,
+            :data:`SKIP_BAD`, ``pass --skip-bad to skip the row``), else ``""``: never part of ``fix``.
+        hint: what the error says to do, as shown: ``fix``, or ``offer``, or ``FIX, or OFFER``.
     """
 
-    def __init__(self, path: str | Path, reason: str, message: str, hint: str = ""):
+    def __init__(self, path: str | Path, reason: str, message: str, fix: str = "", offer: str = ""):
         self.path = Path(path)
         self.reason = reason
         self.message = message
-        self.hint = hint
+        self.fix = fix
+        self.offer = offer
+        hint = self.hint
         super().__init__(f"{display(self.path)}: {message}" + (f"\n  fix: {hint}" if hint else ""))
 
+    @property
+    def hint(self) -> str:
+        return f"{self.fix}, or {self.offer}" if self.fix and self.offer else self.fix or self.offer
+
     def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
-        return type(self), (self.path, self.reason, self.message, self.hint), self.__dict__
+        return type(self), (self.path, self.reason, self.message, self.fix, self.offer), self.__dict__
 
     def __str__(self) -> str:  # phrased when shown: for the command line, or for a Python caller
         return spoken(super().__str__())
@@ -111,17 +125,13 @@ def impossible_header(path, kind: str, channels: int, rate_hz: int) -> BadFileEr
     if channels > 0 and RATES_HZ[0] <= rate_hz <= RATES_HZ[1]:
         return None
     why = f"{channels} channels at {rate_hz} Hz (recordings are at {RATES_HZ[0]} Hz to {RATES_HZ[1]} Hz)"
-    return BadFileError(
-        path, "corrupt_header", f"{kind.upper()} header has {why}", "replace the file, or pass --skip-bad to skip it"
-    )
+    return BadFileError(path, "corrupt_header", f"{kind.upper()} header has {why}", "replace the file", SKIP_IT)
 
 
 def truncated_file(path, message: str) -> BadFileError:
     """The ``truncated`` error of an audio file cut short of the length its header declares (a WAV's
     data chunk, :mod:`loaders.wav`; an AIFF's COMM chunk, :mod:`loaders.aiff`; a FLAC's STREAMINFO, :mod:`loaders.flac`): ``message`` says by how much."""
-    return BadFileError(
-        path, "truncated", message, "copy, download or extract this file again, or pass --skip-bad to skip it"
-    )
+    return BadFileError(path, "truncated", message, "copy, download or extract this file again", SKIP_IT)
 
 
 def libsndfile_error(err: Exception) -> str:
@@ -224,8 +234,8 @@ def archives_in(root: Path) -> str:
     return ""
 
 
-def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
-    return BadFileError(path, reason, message, hint)
+def bad(path: Path, reason: str, message: str, fix: str = "", offer: str = "") -> BadFileError:
+    return BadFileError(path, reason, message, fix, offer)
 
 
 def outside_level(module_file: str = __file__) -> int:

@@ -49,7 +49,7 @@ from pathlib import Path
 from .base import Collector
 from .copies import copied_folder, folder_name
 from .copy_reports import copy_elsewhere, shown
-from .errors import bad, require_dir, some_files
+from .errors import SKIP_BAD, bad, require_dir, some_files
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
@@ -199,7 +199,8 @@ def _wavs_by_speaker(
                         path,
                         "unexpected_location",
                         "a wav outside the speaker folders 0001-0020: its speaker and emotion are unknown",
-                        "move it into its speaker's emotion folder or move it out of the corpus root, or pass --skip-bad",
+                        "move it into its speaker's emotion folder or move it out of the corpus root",
+                        SKIP_BAD,
                     ),
                 )
     # by name in any letters (a copy through a disk that ignores case changes them; ESD's names are its ids)
@@ -227,8 +228,8 @@ def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path, owner
     :func:`_chosen_speakers` does not name) is named in :meth:`~loaders.base.Collector.finish`'s warning."""
     read = folder.relative_to(c.root).as_posix()
     where = f"in a second copy of the speaker folder {read}/, which is read"
-    fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
-    if copy_elsewhere(c, path, counterpart, where, fix) and copied_folder(owner, c.root):
+    fix = f"keep one copy of the speaker's folder, the right recordings in {read}/"
+    if copy_elsewhere(c, path, counterpart, where, fix, SKIP_BAD) and copied_folder(owner, c.root):
         c.copies.append((path, shown(counterpart, path)))
 
 
@@ -289,7 +290,8 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
             path,
             "unexpected_name",
             f"not an ESD utterance name of speaker {speaker} ({speaker}_<nnnnnn>.wav)",
-            "remove files that are not part of the ESD release from the speaker folders, or pass --skip-bad",
+            "remove files that are not part of the ESD release from the speaker folders",
+            SKIP_BAD,
         )
     index = int(match[2])
     # 'Angry (1)/', 'train - Copy/' beside no Angry/, train/ are those (a copy beside them was set aside)
@@ -300,7 +302,8 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
             path,
             "unexpected_location",
             f"expected {speaker}/<Emotion>/{path.name} or {speaker}/<Emotion>/{{train,evaluation,test}}/{path.name}",
-            "restore the release's folder structure, or pass --skip-bad",
+            "restore the release's folder structure",
+            SKIP_BAD,
         )
     emotion = _EMOTION_BY_FOLDER.get(folders[0].lower())
     if emotion is None:
@@ -308,7 +311,8 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
             path,
             "unknown_emotion",
             f"emotion folder {folders[0]!r} is not one of {', '.join(sorted(EMOTION_BLOCKS))}",
-            "move the file into its emotion's folder, or pass --skip-bad",
+            "move the file into its emotion's folder",
+            SKIP_BAD,
         )
     block = EMOTION_BLOCKS[(index - 1) // BLOCK] if 1 <= index <= BLOCK * len(EMOTION_BLOCKS) else None
     if block != emotion:
@@ -317,7 +321,8 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
             "emotion_mismatch",
             f"index {index} lies in the {block or 'no'} block (blocks of 350: "
             f"{', '.join(EMOTION_BLOCKS)}) but the file is in the {emotion} folder",
-            "move the file back into its emotion's folder, or pass --skip-bad",
+            "move the file back into its emotion's folder",
+            SKIP_BAD,
         )
     rule = split_of(index)
     if layout_a:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, MissingToolError, some_files
+from .errors import SKIP_IT, BadFileError, MissingToolError, some_files
 
-_REPLACE = "replace it with the original file, or pass --skip-bad to skip it"
+_REPLACE = "replace it with the original file"
 
 NEEDS_FFMPEG = "MP4/M4A audio, or MP3s that libsndfile reads only in part"  # what FFmpeg decodes, in words
 FFMPEG_INSTALL = (
@@ -98,7 +98,7 @@ def ffmpeg_decode(
     proc = subprocess.run(ffmpeg_command(path, sample_rate_hz, num_channels, trim=trim), capture_output=True)
     if proc.returncode != 0:
         message = proc.stderr.decode(errors="replace").strip()[-300:]
-        raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE)
+        raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE, SKIP_IT)
     samples = np.frombuffer(proc.stdout, dtype=np.float32)
     channels = max(1, num_channels)
     return samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
@@ -126,7 +126,7 @@ def ffmpeg_blocks(
             if proc.wait() != 0:
                 errors.seek(0)
                 message = errors.read().decode(errors="replace").strip()[-300:]
-                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE)
+                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE, SKIP_IT)
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import BadFileError, InputWarning
+from .errors import SKIP_IT, BadFileError, InputWarning
 
 # frames a decoder may drop or add at each end of an MP3 (an MP4: packets) and at each stretch of junk
 DAMAGE_FRAMES = 2
@@ -105,5 +105,6 @@ class LengthHold:
             "corrupt",
             f"{self.decoder} decodes {at_least}{seen / self.rate_hz:.3f} s of it where {held} "
             f"{self.expected / self.rate_hz:.3f} s: {longer if seen > self.expected else shorter}",
-            "replace it with the original file, or pass --skip-bad to skip it",
+            "replace it with the original file",
+            SKIP_IT,
         )

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from .errors import CorpusError, MissingToolError
+from .errors import SKIP_BAD, CorpusError, MissingToolError
 from .files import sha256_of
 from .flac import blocks_to_end, unknown_length
 from .skips import SkipReport
@@ -117,7 +117,7 @@ def _unlisted(report: SkipReport, corpora: set[str]) -> list[_Unlisted]:
     for (corpus, reason), entries in sorted(report.examples.items()):
         if reason != "unlisted_file" or corpus not in corpora or corpus not in report.listed_at:
             continue
-        for file, _ in entries:
+        for file, _, _ in entries:
             try:
                 with warnings.catch_warnings():  # a file skipped already: its header read only to compare it
                     warnings.simplefilter("ignore")
@@ -160,12 +160,8 @@ def unlisted_copy(error: CorpusError, corpus: str, records: list, listed_at: tup
     report.add(corpus, error)
     report.listed_at[corpus] = listed_at
     identical_audio(records, report=report, unlisted_only={corpus})
-    ((_, said),) = report.examples[(corpus, "unlisted_file")]
-    return (
-        error
-        if said == error.message
-        else type(error)(error.path, error.reason, said, f"{COPY_FIX}, or pass --skip-bad")
-    )
+    ((_, said, _),) = report.examples[(corpus, "unlisted_file")]
+    return error if said == error.message else type(error)(error.path, error.reason, said, COPY_FIX, SKIP_BAD)
 
 
 def _frames(record) -> int:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from .base import Collector
 from .copies import folder_name, named_folders, stand_in
-from .errors import LayoutError, bad, require_dir
+from .errors import SKIP_BAD, LayoutError, bad, require_dir
 from .iemocap_evaluations import Evaluation, read_evaluations
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
@@ -130,7 +130,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                 wav,
                 "missing_audio",
                 f"evaluated in {entry.source.name} line {entry.line} but the wav is missing",
-                "re-extract the session's sentences/wav folder, or pass --skip-bad",
+                "re-extract the session's sentences/wav folder",
+                SKIP_BAD,
             )
         )
     return c.finish(expected=EXPECTED)
@@ -238,21 +239,24 @@ def _add(c: Collector, path: Path, utterance: str, evaluations: dict[str, Evalua
             "unexpected_name",
             "not an IEMOCAP utterance name (<dialog>_{F|M}NNN.wav, e.g. Ses01F_impro01_M002.wav)"
             + case_hint(utterance, evaluations),
-            "remove files that are not part of the release, or pass --skip-bad",
+            "remove files that are not part of the release",
+            SKIP_BAD,
         )
     if entry is None:
         raise bad(
             path,
             "missing_metadata",
             f"no line for {utterance} in any dialog/EmoEvaluation/*.txt file",
-            f"restore dialog/EmoEvaluation/{match['dialog']}.txt from the release, or pass --skip-bad",
+            f"restore dialog/EmoEvaluation/{match['dialog']}.txt from the release",
+            SKIP_BAD,
         )
     if entry.code not in CODES:
         raise bad(
             entry.source,
             "unknown_label",
             f"line {entry.line}: {path.stem} has emotion code {entry.code!r}, not one of {', '.join(CODES)}",
-            "restore this file from the IEMOCAP release, or pass --skip-bad",
+            "restore this file from the IEMOCAP release",
+            SKIP_BAD,
         )
     if utterance != read_as(c, path).stem:
         c.other_case(path, utterance)

@@ -33,8 +33,8 @@ class LabelMap(dict):
             where = f"add it to the label map {self.path.name} as {entry}"
         else:
             where = f"add a row to the label map {self.path.name}: {name} in its first column, LABEL in its second"
-            return f"{where}, LABEL one of the shared labels (several: LABEL|LABEL), or pass --skip-bad"
-        return f"{where}, LABEL one (or a list) of the shared labels, or pass --skip-bad"
+            return f"{where}, LABEL one of the shared labels (several: LABEL|LABEL)"
+        return f"{where}, LABEL one (or a list) of the shared labels"
 
     def shown(self) -> dict[str, tuple[str, ...]]:
         """The map with its keys as written."""

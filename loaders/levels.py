@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, InputWarning
+from .errors import SKIP_IT, BadFileError, InputWarning
 
 
 class ClippedAudioWarning(InputWarning):
@@ -63,8 +63,8 @@ def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> float:
             Path(path),
             "silent",
             f"the audio is silent ({level}, at most {SILENT_PEAK_DBFS:.0f} dBFS)",
-            "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel), "
-            "or pass --skip-bad to skip it",
+            "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel)",
+            SKIP_IT,
         )
     return peak
 
@@ -99,7 +99,8 @@ def check_level(path: Path, samples: np.ndarray) -> np.ndarray:
             path,
             "corrupt",
             "the audio holds NaN or infinite float samples",
-            "replace it with the original file, or pass --skip-bad to skip it",
+            "replace it with the original file",
+            SKIP_IT,
         )
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if peak > 1.0:

@@ -81,7 +81,8 @@ def lone_copies(collector, paths: list[Path], alone_of: dict[Path, tuple[Path, s
                     "copy_name",
                     f"named as {named} names a second copy of {original.name}, and there is no {original.name} beside "
                     f"it; {others}, named as its copy too, holds other bytes: none of them is read",
-                    f"keep the right one as {original.name} and delete the others, or pass --skip-bad (reads none)",
+                    f"keep the right one as {original.name} and delete the others",
+                    "pass --skip-bad (reads none)",
                 )
     return [path for path in paths if path not in dropped]
 

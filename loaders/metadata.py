@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .base import Collector
-from .errors import BadFileError, InputWarning, LayoutError, bad
+from .errors import SKIP_BAD, SKIP_IT, BadFileError, InputWarning, LayoutError, bad
 from .metadata_cells import UNKNOWN, Where, cell, row_emotions, row_fields
 from .metadata_columns import check_columns
 from .metafiles import composed, csv_text, read_text
@@ -99,7 +99,7 @@ def _filled(value) -> bool:
 
 
 def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
-    return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row, or pass --skip-bad to skip it")
+    return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row", SKIP_IT)
 
 
 def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
@@ -153,7 +153,8 @@ def _duplicate(metadata: Path, line: int, name: str, cells: dict, first: int, fi
         metadata,
         "duplicate_row",
         f"{what}; {kept}",
-        f"remove one of the two rows (lines {first} and {line}), or pass --skip-bad to skip line {line}",
+        f"remove one of the two rows (lines {first} and {line})",
+        f"pass --skip-bad to skip line {line}",
     )
 
 
@@ -193,7 +194,8 @@ class _Gaps:
                 "missing_split",
                 f"{at.line}: no split, while {self.splits} of {self.rows} rows give one",
                 "give it a split (train, validation or test), or empty the split column of every row to split by "
-                "whole speakers, or pass --skip-bad",
+                "whole speakers",
+                SKIP_BAD,
             )
         if not self.splits and self.speakers and not fields["speaker_id"]:
             raise bad(
@@ -201,7 +203,8 @@ class _Gaps:
                 "missing_speaker",
                 f"{at.line}: no speaker_id, while {self.speakers} of {self.rows} rows give one (without a split "
                 "column, your corpus is split by whole speakers)",
-                "fill in its speaker_id, or give every row a split (train, validation or test), or pass --skip-bad",
+                "fill in its speaker_id, or give every row a split (train, validation or test)",
+                SKIP_BAD,
             )
         return fields
 
@@ -214,7 +217,8 @@ def _surplus(at: Where, cells: dict) -> BadFileError:
         at.path,
         "bad_row",
         f"{at.line}: {columns + len(cells[None])} cells for {columns} columns (extra: {', '.join(map(repr, extra))})",
-        'quote a text with a comma in it ("like, this"), or pass --skip-bad',
+        'quote a text with a comma in it ("like, this")',
+        SKIP_BAD,
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import BadFileError, bad
+from .errors import SKIP_BAD, BadFileError, bad
 from .labels import CHINESE_SCRIPTS, CORPUS_LABEL_MAPS, EMOTION_WORDS, LABEL_CODES, LABELS, NEGATIONS
 from .languages import group_code_hint, is_language_code, language_hint
 from .metafiles import composed
@@ -76,7 +76,7 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[tuple[str, ...],
     )
     names = [n.strip() for n in names if n.strip()]
     if not names:
-        raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
+        raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s)", SKIP_BAD)
     out, words = [], {}
     for name in names:
         key = composed(name.casefold())
@@ -98,6 +98,7 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[tuple[str, ...],
                 f"{at.line}: emotion {name!r}{meant} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
                 labels.how_to_add(name),  # a loaders.label_map.LabelMap: the fix in the form of its file
+                SKIP_BAD,
             )
         out.extend(targets)
         word = getattr(labels, "spelling", {}).get(key, name)  # the user's own name, as the label map spells it
@@ -164,7 +165,7 @@ def row_fields(at: Where, cells: dict, ages_of: Callable[[dict], str]) -> dict:
     of its speaker give as its age, said where it gives none."""
 
     def fail(reason: str, message: str, hint: str) -> BadFileError:
-        return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
+        return bad(at.path, reason, f"{at.line}: {message}", hint, SKIP_BAD)
 
     language = cell(cells, "language").lower()
     if not language:

@@ -17,9 +17,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadFileError
+from .errors import SKIP_IT, BadFileError
 
-_REDOWNLOAD = "re-download this clip, or pass --skip-bad to skip it"
+_REDOWNLOAD = "re-download this clip"
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,7 @@ def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
             "truncated",
             "MP4 file is shorter than its boxes declare (no complete 'moov'/'mdat'): it is truncated",
             _REDOWNLOAD,
+            SKIP_IT,
         )
     for kind, body, end in top:
         if kind != b"moov":
@@ -201,13 +202,18 @@ def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
                     f"MP4 file is shorter than its sample table declares: its last audio packet ends {past} "
                     "bytes past the file's end (its 'mdat' runs to the end of the file): it is truncated",
                     _REDOWNLOAD,
+                    SKIP_IT,
                 )
             return audio
         raise BadFileError(
             path, "no_audio_track", "the MP4 file has no audio track", "use the original video with sound"
         )
     raise BadFileError(
-        path, "truncated", "MP4 file has no complete 'moov' box: it is truncated or still downloading", _REDOWNLOAD
+        path,
+        "truncated",
+        "MP4 file has no complete 'moov' box: it is truncated or still downloading",
+        _REDOWNLOAD,
+        SKIP_IT,
     )
 
 

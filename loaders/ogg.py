@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import BadFileError, truncated_file
+from .errors import SKIP_IT, BadFileError, truncated_file
 
 _HEADER_BYTES = 27  # capture 'OggS', version, flags, granule, serial, sequence, CRC, segments (the table's length)
 _BEGINNING_OF_STREAM, _END_OF_STREAM = 0x02, 0x04
@@ -61,5 +61,6 @@ def chained_ogg(path: Path, pos: int) -> BadFileError:
         "unsupported_format",
         f"a chained Ogg (a second stream begins at byte {pos}, after the first one's end-of-stream page): "
         "only its first stream would be read",
-        "split it into one file per stream, or convert it to WAV or FLAC, or pass --skip-bad to skip it",
+        "split it into one file per stream, or convert it to WAV or FLAC",
+        SKIP_IT,
     )

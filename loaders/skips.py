@@ -1,5 +1,5 @@
 """The report of what a lenient run skipped: every skip counted by corpus and reason, with its file, its
-message and its fix (the error's hint), printed by the command line (:meth:`SkipReport.format`) and listed whole
+message and its fix (the error's ``fix``, never its offer of --skip-bad), printed by the command line (:meth:`SkipReport.format`) and listed whole
 in ``OUTPUT.skipped.tsv`` (:meth:`SkipReport.write_tsv`); and how many files each reader saw, so that nothing
 goes missing unsaid."""
 
@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import collections
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import CorpusError, display, spoken
 from .tables import aligned_lines
 
-# an error's offer of --skip-bad, closing its fix ("..., or pass --skip-bad to skip it", "... (or pass --skip-bad)"):
-# no fix of a skip, which --skip-bad made
-_OFFER_TO_SKIP = re.compile(r"(?:,? \(|,? |^)(?:or )?pass --skip-bad\b.*\Z", re.S)
 
+class Skip(NamedTuple):
+    """One skipped input: its file (as :func:`~loaders.errors.display` shows it), what was wrong with it and its
+    fix (its error's ``fix``, ``""`` where it has none), kept together so that no skip is shown with another's
+    fix."""
 
-def skip_fix(hint: str) -> str:
-    """The fix of a skip: ``hint``, its error's fix, without the offer of --skip-bad that closes it (``""`` where
-    that was all of it)."""
-    return _OFFER_TO_SKIP.sub("", hint).strip()
+    file: str
+    message: str
+    fix: str
 
 
 @dataclass
@@ -37,8 +37,7 @@ class SkipReport:
 
     max_examples: int = 10
     counts: collections.Counter = field(default_factory=collections.Counter)
-    examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
-    fixes: dict = field(default_factory=dict)  # (corpus, reason) -> [fix, ...], one per example ("" where none)
+    examples: dict = field(default_factory=dict)  # (corpus, reason) -> [Skip(file, message, fix), ...], every one
     files: collections.Counter = field(default_factory=collections.Counter)
     file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
     named: dict = field(default_factory=dict)  # (corpus, warning) -> [(file, of), ...]: loaders.named.warn_files
@@ -49,16 +48,16 @@ class SkipReport:
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)
         self.counts[key] += 1
-        self.examples.setdefault(key, []).append((display(error.path), error.message))
-        self.fixes.setdefault(key, []).append(skip_fix(error.hint))
+        self.examples.setdefault(key, []).append(Skip(display(error.path), error.message, error.fix))
 
     def reword(self, corpus: str, reason: str, file: str, message: str, fix: str | None = None) -> None:
         """Say the skip of ``file`` (as :meth:`add` showed it) as ``message``, with ``fix`` (None: its fix as it
         was): what was found of it after it was counted."""
         key = (corpus, reason)
-        said = [f == file for f, _ in self.examples[key]]
-        self.examples[key] = [(f, message if at else m) for at, (f, m) in zip(said, self.examples[key])]
-        self.fixes[key] = [fix if at and fix is not None else was for at, was in zip(said, self.fixes[key])]
+        self.examples[key] = [
+            Skip(file, message, skip.fix if fix is None else fix) if skip.file == file else skip
+            for skip in self.examples[key]
+        ]
 
     def skip_read(self, corpus: str, error: CorpusError) -> None:
         """A file the scan read (its header) that failed later, when its audio was decoded: counted
@@ -98,14 +97,15 @@ class SkipReport:
         """The lines under a reason's count: its first ``max_examples`` skips, those of one fix together (in the
         order their fixes came) and followed by that fix once, not once a file (ten rows of one bad cell, ten
         times); a reason whose every skip has one fix says it after "... and N more", as theirs too."""
-        fixes = self.fixes.get(key, [])
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for (file, message), fix in zip(self.examples.get(key, [])[: self.max_examples], fixes):
-            groups.setdefault(fix, []).append((file, message))
+        skips = self.examples.get(key, [])
+        fixes = [skip.fix for skip in skips]
+        groups: dict[str, list[Skip]] = {}
+        for skip in skips[: self.max_examples]:
+            groups.setdefault(skip.fix, []).append(skip)
         more = [f"      ... and {n - self.max_examples} more"] if n > self.max_examples else []
         lines = []
         for fix, entries in groups.items():
-            lines += [f"      {file}: {message}" for file, message in entries]
+            lines += [f"      {skip.file}: {skip.message}" for skip in entries]
             lines += more if len(set(fixes)) == 1 else []
             lines += [f"        fix: {spoken(fix)}"] if fix else []
         return lines + (more if len(set(fixes)) != 1 else [])
@@ -124,9 +124,9 @@ class SkipReport:
         writer = csv.writer(text, delimiter="\t", lineterminator="\n")  # a tab or newline in a name is quoted
         first = ["corpus"] if corpus_column else []
         writer.writerow([*first, "reason", "file", "message", "fix"])
-        for (corpus, reason), entries in sorted(self.examples.items()):
-            first, fixes = [corpus] if corpus_column else [], map(spoken, self.fixes[(corpus, reason)])
-            writer.writerows([*first, reason, file, message, fix] for (file, message), fix in zip(entries, fixes))
+        for (corpus, reason), skips in sorted(self.examples.items()):
+            first = [corpus] if corpus_column else []
+            writer.writerows([*first, reason, skip.file, skip.message, spoken(skip.fix)] for skip in skips)
         write_text_atomic(Path(path), text.getvalue())
         return Path(path)
 
@@ -177,11 +177,11 @@ def _counted(what: str, reasons: dict[str, int]) -> str:
 
 def all_skipped(report: SkipReport, corpus: str, skipped: dict[str, int]) -> str:
     """Why ``corpus`` has no record left, every input skipped: its skips by reason (``skipped``, as
-    :meth:`SkipReport.by_reason` counts them) and the first one's file and message (with --skip-bad the
+    :meth:`SkipReport.by_reason` counts them) and the first one's file, message and fix (with --skip-bad the
     read stopped before the report naming them was printed, and said only "1 skipped as bad gender",
-    leaving the user to guess what was wrong)."""
+    leaving the user to guess what was wrong, then to open ``OUTPUT.skipped.tsv`` for what to do)."""
     why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
-    first = next((entries[0] for (c, _), entries in report.examples.items() if c == corpus and entries), None)
-    return why + (
-        f"; the first: {first[0]}: {first[1]} (without --skip-bad the run stops there, with its fix)" if first else ""
-    )
+    first = next((skips[0] for (c, _), skips in report.examples.items() if c == corpus and skips), None)
+    if first is None:
+        return why
+    return f"{why}; the first: {first.file}: {first.message}" + (f"; its fix: {first.fix}" if first.fix else "")

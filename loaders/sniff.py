@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .browser_files import APPLEDOUBLE_MAGIC
-from .errors import BadFileError, truncated_file
+from .errors import SKIP_BAD, SKIP_IT, BadFileError, truncated_file
 from .mp3 import is_frame_header
 
 LFS_MAGIC = b"version https://git-lfs"
@@ -84,21 +84,20 @@ def check_head(path: Path, head: bytes) -> str:
             "this is a git-LFS pointer file (about 130 bytes of text), not audio",
             "a git clone or GitHub zip made without Git LFS holds pointers, not audio: run `git lfs pull` "
             "inside the clone (or clone it again with Git LFS installed), or download the official release, "
-            "then run the command again (or pass --skip-bad)",
+            "then run the command again",
+            SKIP_BAD,
         )
     if kind == "empty":
         raise BadFileError(
-            path,
-            "empty_file",
-            "the file is empty (0 bytes)",
-            "copy, download or extract this file again, or pass --skip-bad to skip it",
+            path, "empty_file", "the file is empty (0 bytes)", "copy, download or extract this file again", SKIP_IT
         )
     if kind == "aac":
         raise BadFileError(
             path,
             "unsupported_format",
             "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
-            "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
+            "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`)",
+            SKIP_BAD,
         )
     cut = next((name for name, tags in _CUT_TAGS.items() if len(head) < 12 and head[:4] in tags), None)
     if kind == "unknown" and cut:  # the whole file is these bytes: a WAV or AIFF cut inside its first 12
@@ -111,7 +110,8 @@ def check_head(path: Path, head: bytes) -> str:
             path,
             "unsupported_format",
             f"{unread} audio, a format that is not read (WAV, AIFF, FLAC, OGG, MP3 or MP4 are)",
-            "convert it (`ffmpeg -i IN OUT.flac`: no further loss), or pass --skip-bad to skip it",
+            "convert it (`ffmpeg -i IN OUT.flac`: no further loss)",
+            SKIP_IT,
         )
     if kind == "unknown" and head.startswith(APPLEDOUBLE_MAGIC):  # listed by a sheet made from a file listing
         raise BadFileError(
@@ -119,13 +119,15 @@ def check_head(path: Path, head: bytes) -> str:
             "not_audio",
             "a macOS resource fork (the '._' file a zip made on macOS or a copy to a FAT stick leaves beside a file), "
             "not audio",
-            "remove it and any metadata row naming it (the recording is the file without '._'), or pass --skip-bad",
+            "remove it and any metadata row naming it (the recording is the file without '._')",
+            SKIP_BAD,
         )
     if kind == "unknown":
         raise BadFileError(
             path,
             "not_audio",
             f"not an audio file (starts with {head[:12]!r}); expected WAV, AIFF, FLAC, OGG, MP3 or MP4",
-            "replace it with the original file from the corpus release, or pass --skip-bad to skip it",
+            "replace it with the original file from the corpus release",
+            SKIP_IT,
         )
     return kind

@@ -34,7 +34,7 @@ from pathlib import Path
 from .base import Collector
 from .copies import folder_name
 from .copy_reports import copy_elsewhere
-from .errors import bad, require_dir
+from .errors import SKIP_BAD, SKIP_IT, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .named import warn_files
@@ -101,7 +101,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                         "bad_name",
                         "a wav whose name does not start with OAF_ or YAF_, outside an {OAF|YAF}_<emotion> folder: "
                         "its speaker is unknown",
-                        "rename it to {OAF|YAF}_{word}_{emotion}.wav or move it out of the corpus root, or pass --skip-bad",
+                        "rename it to {OAF|YAF}_{word}_{emotion}.wav or move it out of the corpus root",
+                        SKIP_BAD,
                     ),
                 )
             continue
@@ -150,8 +151,8 @@ def _set_aside(
     clip is the user's to say, and each version is reported once, however many copies hold it."""
     name = first.relative_to(c.root).as_posix()
     where = f"a second copy of {name} (TESS's folders copied again, one level deeper, or a clip filed twice)"
-    fix = f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})"
-    if twin := copy_elsewhere(c, path, first, where, fix, earlier):
+    fix = f"keep the right one as {name} and delete the other"
+    if twin := copy_elsewhere(c, path, first, where, fix, f"pass --skip-bad (reads {name})", earlier):
         deeper.append((path, twin, twin == first))
 
 
@@ -196,7 +197,8 @@ def _parse_name(path: Path, stem: str) -> tuple[str, str, str]:
             path,
             "bad_name",
             "file name is not {OAF|YAF}_{word}_{emotion}.wav (e.g. OAF_back_angry.wav)",
-            "rename or remove this file, or pass --skip-bad to skip it",
+            "rename or remove this file",
+            SKIP_IT,
         )
     speaker, word, emotion = parts[0].upper(), parts[1].lower(), parts[2].lower()
     if emotion not in EMOTIONS:
@@ -204,6 +206,7 @@ def _parse_name(path: Path, stem: str) -> tuple[str, str, str]:
             path,
             "unknown_label",
             f"unknown emotion {parts[2]!r} in the file name; TESS uses {', '.join(EMOTIONS)}",
-            "rename or remove this file, or pass --skip-bad to skip it",
+            "rename or remove this file",
+            SKIP_IT,
         )
     return speaker, word, emotion

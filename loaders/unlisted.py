@@ -10,7 +10,7 @@ import errno
 import os
 from pathlib import Path
 
-from .errors import BadFileError, CorpusError, some_files
+from .errors import SKIP_BAD, BadFileError, CorpusError, some_files
 
 
 def cannot_list(err: OSError) -> str:
@@ -45,7 +45,8 @@ def unreadable_folder(err: OSError, root: Path) -> BadFileError:
         err.filename or root,
         "unreadable_folder",
         f"cannot list this folder ({err.strerror}): every file below it would be missing",
-        "make it readable (chmod -R u+rX, or run as its owner), or pass --skip-bad to go on without it",
+        "make it readable (chmod -R u+rX, or run as its owner)",
+        "pass --skip-bad to go on without it",
     )
 
 
@@ -62,5 +63,6 @@ def behind_unlisted(error: CorpusError, unlisted: list[Path]) -> CorpusError:
         error.path,
         error.reason,
         f"{error.message}; it may be in {some_files(unlisted)}, which could not be listed (unreadable_folder)",
-        "make that folder readable (chmod -R u+rX, or run as its owner) and run again, or pass --skip-bad",
+        "make that folder readable (chmod -R u+rX, or run as its owner) and run again",
+        SKIP_BAD,
     )

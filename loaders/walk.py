@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .browser_files import MACOS_RESOURCES
-from .errors import BadFileError, CorpusError, LayoutError
+from .errors import SKIP_BAD, SKIP_IT, BadFileError, CorpusError, LayoutError
 from .unlisted import unreadable_folder
 
 # What Windows keeps at a drive's root (a USB stick's, a share's): the recycle bin, whose deleted files
@@ -183,7 +183,8 @@ def not_a_file(path: Path, *, regular: bool = False) -> BadFileError | None:
         path,
         "not_regular_file",
         "not a regular file (a FIFO, socket or device); it was not opened",
-        "replace it with the audio file itself, or pass --skip-bad",
+        "replace it with the audio file itself",
+        SKIP_BAD,
     )
 
 
@@ -227,7 +228,8 @@ def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
         "icloud_placeholder",
         f"iCloud Drive's placeholder for {name}, whose content is not on this disk (iCloud evicted it to free space)",
         f"download it on the Mac (Finder: Download Now; Terminal: brctl download on its path in iCloud Drive) and copy "
-        f"{name} here in its place, or pass --skip-bad",
+        f"{name} here in its place",
+        SKIP_BAD,
     )
 
 
@@ -248,7 +250,8 @@ def _undecodable(path: Path) -> BadFileError:
         path,
         "undecodable_name",
         "the file or folder name is not valid UTF-8, so it cannot be stored in a manifest or dataset",
-        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`), or pass --skip-bad",
+        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`)",
+        SKIP_BAD,
     )
 
 
@@ -264,7 +267,8 @@ def _backslashed(path: Path) -> BadFileError:
         path,
         "backslash_name",
         f"its name holds '\\': {_BACKSLASHED}, so the folders the corpus's layout needs are missing",
-        f"{_UNZIP_AGAIN}, or pass --skip-bad",
+        _UNZIP_AGAIN,
+        SKIP_BAD,
     )
 
 
@@ -296,13 +300,9 @@ def broken_link(path: Path, err: OSError) -> BadFileError:
     try:
         target = os.readlink(path)
     except OSError:
-        return BadFileError(
-            path, "broken_link", f"cannot stat the file ({err.strerror})", "check the file, or pass --skip-bad"
-        )
+        return BadFileError(path, "broken_link", f"cannot stat the file ({err.strerror})", "check the file", SKIP_BAD)
     why = "does not exist" if err.errno == errno.ENOENT else f"cannot be followed ({err.strerror})"
-    return BadFileError(
-        path, "broken_link", f"a link to {target}, which {why}", "fix or remove the link, or pass --skip-bad to skip it"
-    )
+    return BadFileError(path, "broken_link", f"a link to {target}, which {why}", "fix or remove the link", SKIP_IT)
 
 
 def _utf8(text: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from .errors import BadFileError, impossible_header, libsndfile_error, truncated_file
+from .errors import SKIP_IT, BadFileError, impossible_header, libsndfile_error, truncated_file
 
 _WAV_FORMATS = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW", 0xFFFE: "EXTENSIBLE"}
 _FRAME_PER_BLOCK = (1, 3, 6, 7)  # PCM, float, A-law, mu-law: one frame per block_align bytes
@@ -59,7 +59,8 @@ def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
             "unfinished_header",
             f"WAV data chunk declares 0 bytes but {available} follow: the header was never finalised (a recording "
             "or a stream cut off before its tool wrote the sizes), so decoders read no audio",
-            "rewrite the header (`sox IN.wav OUT.wav` or `ffmpeg -i IN.wav OUT.wav`), or pass --skip-bad to skip it",
+            "rewrite the header (`sox IN.wav OUT.wav` or `ffmpeg -i IN.wav OUT.wav`)",
+            SKIP_IT,
         )
     if data_size > available:
         raise truncated_file(
@@ -88,15 +89,16 @@ def _probe_compressed_wav(path: Path, subtype: str) -> tuple[int, int, int, str]
         path,
         "unsupported_format",
         f"WAV with compressed audio (format {subtype}) that cannot be read",
-        "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`), or pass --skip-bad to skip it",
+        "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`)",
+        offer=SKIP_IT,
     )
     return int(info.samplerate), int(info.channels), int(info.frames), info.subtype
 
 
-def libsndfile_info(path: Path, reason: str, what: str, fix: str, check=None):
+def libsndfile_info(path: Path, reason: str, what: str, fix: str, check=None, *, offer: str = ""):
     """``path``'s header as libsndfile reads it (a closed ``soundfile.SoundFile``: ``samplerate``, ``channels``,
     ``frames``, ``subtype``); where libsndfile cannot parse it, a :class:`BadFileError` of ``reason`` saying
-    ``what: <libsndfile's words>`` and ``fix`` (here, and :func:`loaders.audio.probe`'s).  ``check``, where
+    ``what: <libsndfile's words>`` and ``fix`` (and ``offer``, :class:`~loaders.errors.CorpusError`'s) (here, and :func:`loaders.audio.probe`'s).  ``check``, where
     given, is called with the file still open, in this one open (a FLAC's read of its last frame,
     :func:`loaders.flac.check_flac_whole`); its errors are raised as they come."""
     import soundfile
@@ -104,7 +106,7 @@ def libsndfile_info(path: Path, reason: str, what: str, fix: str, check=None):
     try:
         f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise BadFileError(path, reason, f"{what}: {libsndfile_error(err)}", fix) from err
+        raise BadFileError(path, reason, f"{what}: {libsndfile_error(err)}", fix, offer) from err
     with f:
         if check is not None:
             check(f)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .base import Collector
-from .errors import BadFileError, LayoutError, bad, require_dir
+from .errors import SKIP_BAD, SKIP_IT, BadFileError, LayoutError, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
@@ -146,7 +146,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                         "missing_metadata",
                         "missing metadata row: this wav is not listed in any *_metadata.csv"
                         + case_hint(keys[path], rows),
-                        "use the wavs and CSVs of the same YueMotion release, or pass --skip-bad to skip it",
+                        "use the wavs and CSVs of the same YueMotion release",
+                        SKIP_IT,
                     )
                 _check_row(path, name, row)
             c.add(
@@ -177,7 +178,8 @@ def _missing_wavs(c: Collector, rows: dict[str, _Row], present: set[str]) -> Non
                     "missing_audio",
                     f"line {row.line} lists {row.values.get('path') or file_name} but no such wav was found below "
                     f"{c.root}",
-                    f"extract {ARCHIVE} completely below the root, or pass --skip-bad to skip the row",
+                    f"extract {ARCHIVE} completely below the root",
+                    "pass --skip-bad to skip the row",
                 )
             )
 
@@ -206,7 +208,8 @@ def _bad_name(path: Path) -> BadFileError:
         path,
         "bad_name",
         f"file name {path.name!r} is not '<speaker>_<f|m><age>_<sentence>_<label id>.wav'",
-        "restore the original name from data.tar.bz2 or move the file out of the corpus root, or pass --skip-bad",
+        "restore the original name from data.tar.bz2 or move the file out of the corpus root",
+        SKIP_BAD,
     )
 
 
@@ -222,7 +225,8 @@ def _parse_name(path: Path, stem: str) -> _Name:
             path,
             "unknown_label",
             f"unknown label id {label_id} (known: 1 anger, 2 happy, 3 sad, 4 neutral, 5 fear, 6 disgust)",
-            "restore the original file from data.tar.bz2, or pass --skip-bad to skip it",
+            "restore the original file from data.tar.bz2",
+            SKIP_IT,
         )
     return _Name(int(match["speaker"]), gender, int(match["age"]), int(match["sentence"]), label_id)
 
@@ -329,5 +333,6 @@ def _check_row(path: Path, name: _Name, row: _Row) -> None:
                 path,
                 "metadata_mismatch",
                 f"the file name says {column} {value} but {row.table.name} line {row.line} says {text!r}",
-                "use the wavs and CSVs of the same YueMotion release, or pass --skip-bad to skip it",
+                "use the wavs and CSVs of the same YueMotion release",
+                SKIP_IT,
             )

@@ -263,7 +263,7 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
     assert (
         f"or in {warned} if this run fails)" in err and "cannot write the manifest (No space left on device)" in err
     ), err
-    assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err, err
+    assert f"every file a warning named: {warned}" in err and f"with its reason and fix: {skipped}" in err, err
     assert closing_error(err).startswith(f"error: --output {out}: cannot write the manifest"), err  # the last line
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
@@ -515,7 +515,11 @@ def test_every_skipped_input_is_listed_in_a_file_beside_the_output(tmp_path, cap
     assert main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", "--output", str(manifest)]) == 0
     err = capsys.readouterr().err
     listed = tmp_path / "manifest.jsonl.skipped.tsv"
-    assert "gone-00.wav" in err and "... and 4 more" in err and f"every skipped input, with its reason: {listed}" in err
+    assert (
+        "gone-00.wav" in err
+        and "... and 4 more" in err
+        and f"every skipped input, with its reason and fix: {listed}" in err
+    )
     with open(listed, newline="", encoding="utf-8") as f:
         table = list(csv.DictReader(f, delimiter="\t"))
     assert sorted(Path(r["file"]).name for r in table) == [f"gone-{i:02d}.wav" for i in range(14)]

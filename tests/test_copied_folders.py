@@ -154,9 +154,9 @@ def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_u
     report = SkipReport()
     _load_quietly("carehome", root, skip_bad=True, report=report)
     assert report.to_dict() == {"carehome/copy_name": 1, "carehome/unlisted_file": 1}
-    assert [path for (_, reason), found in report.examples.items() for path, _ in found if reason == "copy_name"] == [
-        str(clips[0])
-    ]
+    assert [
+        path for (_, reason), found in report.examples.items() for path, _, _ in found if reason == "copy_name"
+    ] == [str(clips[0])]
     meta = root / "metadata.csv"
     row = next(line for line in meta.read_text().splitlines() if line.startswith("clips/ind-eld-s1/"))
     with meta.open("a") as f:
@@ -321,7 +321,7 @@ def test_finders_keep_both_copy_is_read_once_only_with_the_bytes_of_the_file_it_
     report = SkipReport()
     assert [r.id for r in _load_quietly(name, root, skip_bad=True, report=report)] == [r for r, *_ in before]
     assert len(report.examples) == 1 and "copy_name" not in report.to_dict()
-    assert [path for found in report.examples.values() for path, _ in found] == [str(kept)]
+    assert [path for found in report.examples.values() for path, _, _ in found] == [str(kept)]
     if name == "carehome":  # listed: a recording of its own, read as any other
         meta = root / "metadata.csv"
         row = next(
@@ -359,7 +359,7 @@ def test_finders_keep_both_copy_of_a_numbered_file_is_its_copy(tmp_path, name):
     if name == "carehome":
         assert str(second) in read and not report
     else:  # 'x 2.wav' is a file of its own, reported once (a bad name), its copy not again
-        assert [path for found in report.examples.values() for path, _ in found] == [str(second)]
+        assert [path for found in report.examples.values() for path, _, _ in found] == [str(second)]
 
 
 # a folder copied beside itself, for each reader (ESD's speaker folder as well as its emotion folder)

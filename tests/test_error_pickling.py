@@ -35,7 +35,10 @@ def _errors():
         "HubUnreachableError": (lambda: HubUnreachableError("cannot fetch README.md", "timed out"), ("why",)),
         "RecentlyUnanswered": (lambda: RecentlyUnanswered("connection refused", True), ("error", "tls")),
         "CorpusError": (lambda: CorpusError(clip, "not_audio", "not audio", "delete it"), ("path", "reason", "hint")),
-        "BadFileError": (lambda: BadFileError(clip, "truncated", "cut short", "copy it again"), ("path", "reason")),
+        "BadFileError": (
+            lambda: BadFileError(clip, "truncated", "cut short", "copy it again", "pass --skip-bad to skip it"),
+            ("path", "reason", "fix", "offer", "hint"),
+        ),
         "LayoutError": (lambda: LayoutError(clip, "unknown_label", "label 'x'"), ("path", "reason", "message")),
         "DamagedFileError": (lambda: DamagedFileError("x.parquet is damaged: prepare again", "bad magic"), ("detail",)),
     }

@@ -28,7 +28,7 @@ def test_an_output_given_as_dot_dot_from_inside_the_dataset_is_that_dataset(tmp_
     monkeypatch.chdir(out / "data")
     assert bimotion_main([*argv, "--seed", "3", "--output", ".."]) == 0, capsys.readouterr().err
     said = capsys.readouterr()
-    assert f"-> {out} in" in said.out and f"every skipped input, with its reason: {out}.skipped.tsv" in said.err
+    assert f"-> {out} in" in said.out and f"every skipped input, with its reason and fix: {out}.skipped.tsv" in said.err
     assert read_info(out)["seed"] == 3 != first["seed"]
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "prepare.json"]
     assert sorted(p.name for p in (out / "data").iterdir()) == ["csed"]

@@ -113,7 +113,9 @@ def test_an_unmapped_label_names_the_label_and_the_known_ones(tmp_path, root):
 def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_path, root):
     """Every row giving gender in a spelling the reader does not know (Tagalog's Babae, Lalaki): with --skip-bad the read stopped with "no
     usable audio files found below this folder (12 skipped as bad gender)" and the fix "expected a folder
-    holding metadata.csv ...", which it held; the skips, which said what was wrong, were never printed."""
+    holding metadata.csv ...", which it held; the skips, which said what was wrong, were never printed.  It names
+    the first skip and its fix (it said "without skip_bad=True the run stops there, with its fix", and the fix was
+    only in OUTPUT.skipped.tsv)."""
     own = copy_of(root, tmp_path)
     metadata = own / "metadata.csv"
     rows = list(csv.DictReader(metadata.open(encoding="utf-8", newline="")))
@@ -126,10 +128,11 @@ def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_pa
     first, spelled = own / rows[0]["file_name"], "Babae" if rows[0]["gender"] == "f" else "Lalaki"
     assert (
         f"({len(rows)} skipped as bad gender; the first: {first}: metadata.csv line 2: gender '{spelled}' is not a "
-        "spelling this reader knows (without skip_bad=True the run stops there, with its fix))"
+        "spelling this reader knows; its fix: write one of f, female, woman, w, "
     ) in str(raised.value)
+    assert "(in any case), or leave it empty)\n" in str(raised.value)  # the first's fix, whole, closes the reasons
     # the fix was only "expected a folder holding metadata.csv", which it held
-    assert raised.value.hint.startswith("mend what made it skip them (the first is named above); if this is the wrong")
+    assert raised.value.hint.startswith("mend what made it skip them (the first is named above, with its fix); if")
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
@@ -521,7 +524,7 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_rep
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         loaders.load(NAME, root, skip_bad=True, report=report)
-    assert [(rel, reason) for (_, reason), [(rel, _)] in report.examples.items()] == [
+    assert [(rel, reason) for (_, reason), [(rel, _, _)] in report.examples.items()] == [
         (str(root / renamed), "copy_name")
     ]
     elsewhere = root / renamed.upper()  # CLIPS/X/A.WAV, in another folder than a.wav: never guessed
@@ -544,7 +547,7 @@ def test_a_name_that_differs_from_its_row_in_extension_is_named_in_both_reports(
     (root / listed).rename(root / renamed)
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
-    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    messages = {reason: text for (_, reason), [(_, text, _)] in report.examples.items()}
     assert f"line 2 lists {listed!r}: the names differ in case, extension or Unicode form" in messages["unlisted_file"]
     assert (
         f"the folder holds {renamed!r}: the names differ in case, extension or Unicode form" in messages["missing_file"]
@@ -562,7 +565,7 @@ def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, t
     (root / listed).rename(root / moved)
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
-    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    messages = {reason: text for (_, reason), [(_, text, _)] in report.examples.items()}
     why = "the same file name in another folder: file_name is the path from the metadata's folder"
     assert f"line 2 lists {listed!r}: {why}" in messages["unlisted_file"]
     assert f"the folder holds {moved!r}: {why}" in messages["missing_file"]
@@ -572,7 +575,7 @@ def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, t
     shutil.copy(root / listed, root / "backup" / Path(listed).name)
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
-    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    messages = {reason: text for (_, reason), [(_, text, _)] in report.examples.items()}
     assert set(messages) == {"unlisted_file"} and "lists" not in messages["unlisted_file"], messages
 
 
@@ -591,7 +594,7 @@ def test_an_absolute_or_outside_file_name_says_which_and_the_relative_name(root,
     rows = _edit_rows(root, outside)
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
-    messages = [text for text in report.examples[(NAME, "bad_row")]]
+    messages = [skip[:2] for skip in report.examples[(NAME, "bad_row")]]
     relative = "is an absolute path; give it relative to the metadata's folder"
     assert messages == [
         (str(root / "metadata.csv"), f"line 2: file_name '{root / names[0]}' {relative}: {names[0]}"),
@@ -608,7 +611,7 @@ def test_a_row_naming_a_folder_says_it_is_a_folder(root, tmp_path):
     folder = rows[-1]["file_name"].removesuffix("/")  # the first row's folder
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
-    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    messages = {reason: text for (_, reason), [(_, text, _)] in report.examples.items()}
     assert folder != "." and (root / folder).is_dir()
     expected = f"line {len(rows) + 1}, but it is a folder: each row's file_name names one audio file"
     assert expected in messages["missing_file"], messages
@@ -1295,7 +1298,7 @@ def test_a_duplicate_row_names_both_lines_and_what_differs(tmp_path, root):
     report = SkipReport()
     loaders.load(NAME, own, skip_bad=True, report=report)
     name0, name1 = rows[0]["file_name"], rows[1]["file_name"]
-    messages = [message for _, message in report.examples[(NAME, "duplicate_row")]]
+    messages = [message for _, message, _ in report.examples[(NAME, "duplicate_row")]]
     assert messages == [
         f"line 14 repeats line 2 (file_name {name0!r}); the clip is read from line 2",
         f"line 15 lists file_name {name1!r} again, first listed on line 3, with another language ('ind' on line 3, "

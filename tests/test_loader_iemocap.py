@@ -146,7 +146,7 @@ def test_bad_inputs_raise_naming_the_file_or_are_counted(bad_tree, small):
         "iemocap/lfs_pointer": 1, "iemocap/missing_audio": 1, "iemocap/missing_metadata": 1,
         "iemocap/truncated": 1, "iemocap/unknown_label": 1,
     }  # fmt: skip
-    named = {reason: ": ".join(report.examples[("iemocap", reason)][0]) for _, reason in report.counts}
+    named = {reason: ": ".join(report.examples[("iemocap", reason)][0][:2]) for _, reason in report.counts}
     assert "EmoEvaluation/Ses01F_impro01.txt: line" in named["unknown_label"] and "'bor'" in named["unknown_label"]
     assert "Ses01F_impro01_M900.wav: no line for Ses01F_impro01_M900" in named["missing_metadata"]
     assert "Ses01F_impro01_F901.wav: evaluated in Ses01F_impro01.txt" in named["missing_audio"]

@@ -51,7 +51,7 @@ try:
 except CorpusError as err:  # a layout error stops a lenient read too
     print(json.dumps({"strict": strict, "fatal": str(err)}))
 else:
-    messages = {f"{c}/{r}": [m for _, m in found] for (c, r), found in report.examples.items()}
+    messages = {f"{c}/{r}": [skip.message for skip in found] for (c, r), found in report.examples.items()}
     print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict(), "messages": messages}))
 """
 
@@ -590,13 +590,13 @@ def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_repo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         assert len(loaders.load(corpus, root, skip_bad=True, report=report)) == len(records)
-    messages = dict(report.examples[(corpus, "copy_name")])
+    messages = {skip.file: skip.message for skip in report.examples[(corpus, "copy_name")]}
     explorer = first.with_name(f"{first.stem} - Copy{first.suffix}")
     assert f"named as Windows Explorer in English names a second copy of {first.name}," in messages[str(explorer)]
     gone = f"{first.stem}x{first.suffix}"
     if name == "audiofolder":  # a file no row lists, beside no file it could copy: 'interview (2019).wav'
         assert report.to_dict() == {f"{corpus}/copy_name": len(copies), f"{corpus}/unlisted_file": 1}
-        assert str(alone) in dict(report.examples[(corpus, "unlisted_file")])
+        assert str(alone) in [skip.file for skip in report.examples[(corpus, "unlisted_file")]]
         return
     assert report.to_dict() == {f"{corpus}/copy_name": len(copies) + 1}
     assert report.file_skips[(corpus, "copy_name")] == len(copies) + 1
@@ -871,7 +871,7 @@ def test_problems_of_a_walk_are_reported_in_one_order_whatever_the_file_system_l
         pytest.skip("this file system lists the links in name order: the order cannot be told apart here")
     err, _, report = strict_and_lenient("csed", csed)
     assert err.path == folder / names[0]
-    assert [file for file, _ in report.examples[("csed", "broken_link")]] == [str(folder / name) for name in names]
+    assert [skip.file for skip in report.examples[("csed", "broken_link")]] == [str(folder / name) for name in names]
 
 
 @pytest.mark.parametrize("name", [*loaders.READERS, "audiofolder"])

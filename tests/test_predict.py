@@ -698,7 +698,7 @@ def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(mod
     said = "5 file(s) below the folders are not audio (by content) and were not read: "
     assert said + ", ".join(walked[:3]) + " and 2 more\n" in err, err
     listed = tmp_path / "p.csv.skipped.tsv"
-    assert f"every skipped file (or file not audio, or with no window), with its reason: {listed}" in err
+    assert f"every skipped file (or file not audio, or with no window), with its reason and fix: {listed}" in err
     rows = list(csv.DictReader(listed.open(), delimiter="\t"))
     assert sorted(row["file"] for row in rows) == sorted(map(str, others))
     assert {(row["reason"], row["message"]) for row in rows} == {("not_audio", "not audio (by content): not read")}

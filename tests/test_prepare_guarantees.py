@@ -641,7 +641,7 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     warned, skipped = Path(f"{out}.failed.warned.tsv"), Path(f"{out}.failed.skipped.tsv")
     assert f"every one in {out}.warned.tsv, or in {warned} if this run fails)" in err
     assert "No space left on device" in err and not Path(f"{out}.warned.tsv").exists()
-    assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err
+    assert f"every file a warning named: {warned}" in err and f"with its reason and fix: {skipped}" in err
     assert "No space left on device" in closing_error(err)  # after the lists' lines: the last the user sees
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
@@ -685,7 +685,9 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     assert f"(temporary files removed, {out} untouched)" in err and (out / "README.md").read_bytes() == readme
     assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
     failed = Path(f"{out}.failed.skipped.tsv")
-    assert f"every skipped input, with its reason: {failed}" in err and "Nat_Female-999.wav" in failed.read_text()
+    assert (
+        f"every skipped input, with its reason and fix: {failed}" in err and "Nat_Female-999.wav" in failed.read_text()
+    )
     assert closing_error(err).endswith(f"(temporary files removed, {out} untouched)")  # after its list's line
     assert not Path(f"{out}.failed.warned.tsv").exists() and "every file a warning named" not in err
 
@@ -698,7 +700,7 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     assert "no usable audio files found" in err and (out / "README.md").read_bytes() == readme
     assert "no usable audio files found" in closing_error(err)  # after the failed run's list: the last line
     assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
-    assert f"with its reason: {failed}" in err and "Nat_Female-1.wav" in failed.read_text()
+    assert f"with its reason and fix: {failed}" in err and "Nat_Female-1.wav" in failed.read_text()
 
     # a run that succeeds: the failed run's lists, of an attempt it replaced, are gone
     assert bimotion_main([*argv, "--overwrite", "--source", f"csed={root}"]) == 0

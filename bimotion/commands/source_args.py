@@ -240,10 +240,10 @@ def skip_list_path(output: str | Path, *, failed: bool = False) -> Path:
 def write_skip_list(
     report, output: str | Path, what: str = "file", *, corpus_column: bool = True, failed: bool = False
 ) -> Path | None:
-    """Every input ``report`` (a :class:`loaders.skips.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
-    beside ``output`` (``failed``: ``OUTPUT.failed.skipped.tsv``), named on standard error; when nothing was
-    skipped, a list an earlier run left there is removed.  A list that cannot be written is a warning, not a
-    failed run.  ``corpus_column``: see :meth:`~loaders.skips.SkipReport.write_tsv`."""
+    """Every input ``report`` (a :class:`loaders.skips.SkipReport`) skipped, a row each (its corpus, reason, file,
+    message and fix: :meth:`~loaders.skips.SkipReport.write_tsv`), in ``OUTPUT.skipped.tsv`` beside ``output``
+    (``failed``: ``OUTPUT.failed.skipped.tsv``), named on standard error; when nothing was skipped, a list an
+    earlier run left there is removed.  A list that cannot be written is a warning, not a failed run.  ``corpus_column``: see :meth:`~loaders.skips.SkipReport.write_tsv`."""
     listed = skip_list_path(output, failed=failed)
     if not report:
         listed.unlink(missing_ok=True)
@@ -253,5 +253,5 @@ def write_skip_list(
     except OSError as err:
         print(f"warning: cannot write the list of skipped inputs to {listed} ({err.strerror or err})", file=sys.stderr)
         return None
-    print(f"every skipped {what}, with its reason: {listed}", file=sys.stderr)
+    print(f"every skipped {what}, with its reason and fix: {listed}", file=sys.stderr)
     return listed

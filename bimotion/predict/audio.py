@@ -21,7 +21,7 @@ import numpy as np
 
 from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpeg
 from loaders.channels import ChannelMeter
-from loaders.errors import BadFileError, CorpusError, libsndfile_error, spoken
+from loaders.errors import SKIP_IT, BadFileError, CorpusError, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.flac import blocks_to_end, unknown_length
 from loaders.hold import LengthHold
@@ -34,7 +34,7 @@ from loaders.walk import not_a_file, walk_files
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".mp4", ".m4a", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc")
 BLOCK_S = 5.0  # seconds decoded at a time
-_REPLACE = "replace it with the original file, or pass --skip-bad to skip it"
+_REPLACE = "replace it with the original file"
 
 
 class PredictError(ValueError):
@@ -140,7 +140,8 @@ def _not_file(path: Path) -> CorpusError:
         err.reason,
         "not a regular file (a pipe, socket or device): predict decodes each file twice (measured, then scored), "
         "which a pipe cannot give",
-        "save the audio to a file and pass that, or pass --skip-bad to skip it",
+        "save the audio to a file and pass that",
+        SKIP_IT,
     )
 
 
@@ -149,7 +150,7 @@ def _user_file(err: CorpusError) -> CorpusError:
     (a format that is not read keeps its conversion, which names no release)."""
     if err.reason == "unsupported_format":
         return err
-    return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
+    return type(err)(err.path, err.reason, err.message, "leave it out", SKIP_IT)
 
 
 def audio_blocks(
@@ -217,7 +218,8 @@ def unchanged(source: AudioSource) -> None:
             source.path,
             "missing",
             "no such file now: moved or deleted since it was listed",
-            "pass --skip-bad to skip it",
+            "",
+            SKIP_IT,
         )
     if now != source.stamp:
         (size, _, inode), (was_size, _, was_inode) = now, source.stamp
@@ -226,7 +228,8 @@ def unchanged(source: AudioSource) -> None:
             source.path,
             "changed",
             f"changed while predicted ({what}): still being written, or replaced, since it was listed",
-            "predict it once nothing writes to it, or pass --skip-bad to skip it",
+            "predict it once nothing writes to it",
+            SKIP_IT,
         )
 
 
@@ -258,7 +261,7 @@ def _live_channels(f, frames: int, path: Path) -> list[int]:
         blocks = _blocks(f, frames, "float32")
         live = _live(blocks, f.channels)
     except (RuntimeError, soundfile.LibsndfileError) as err:
-        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE, SKIP_IT) from err
     f.seek(0)
     return live
 
@@ -302,7 +305,7 @@ def _soundfile_blocks(
         with mpg123_messages(path, kind):  # libmpg123's notes on an MP3: a warning naming it
             f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE, SKIP_IT) from err
     with f:
         rate = int(f.samplerate)
         stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
@@ -330,7 +333,9 @@ def _read_blocks(f, frames: int, path: Path, kind: str, dtype: str, meter: ClipM
             with mpg123_messages(path, kind):
                 block = next(blocks, None)
         except Exception as err:
-            raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+            raise BadFileError(
+                path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE, SKIP_IT
+            ) from err
         if block is None:
             return
         meter.add(block)
@@ -373,7 +378,7 @@ class _Level:
 
     def check(self, block: np.ndarray) -> np.ndarray:
         if not np.isfinite(block).all():
-            raise BadFileError(self.path, "corrupt", "the audio holds NaN or infinite float samples", _REPLACE)
+            raise BadFileError(self.path, "corrupt", "the audio holds NaN or infinite float samples", _REPLACE, SKIP_IT)
         self.total += block.size
         peak = float(np.max(np.abs(block))) if block.size else 0.0
         if peak > 1.0:

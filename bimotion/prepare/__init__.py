@@ -299,7 +299,7 @@ def _check_rows_left(records: list, stats: Mapping[ShardKey, ShardStats], report
         paths = [r.path for r in records if r.corpus == corpus]
         skipped = ", ".join(f"{reason} {n}" for reason, n in report.by_reason(corpus).items())
         ours = [e for (c, _), entries in report.examples.items() if c == corpus for e in entries]
-        file, message = next((e for e in ours if e[0] in paths), ours[0] if ours else (paths[0], "not stored"))
+        file, message, _ = next((e for e in ours if e.file in paths), ours[0] if ours else (paths[0], "not stored", ""))
         raise LayoutError(
             Path(os.path.commonpath(paths)) if len(paths) > 1 else Path(paths[0]).parent,
             "empty_corpus",

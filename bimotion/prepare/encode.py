@@ -55,10 +55,10 @@ def encode_records(records, *, rows: bool = True) -> list[Encoded]:
             peak_dbfs = check_not_silent(record.path, samples)
             out.append((example(record, samples) if rows else None, None, peak_dbfs, clipped, findings))
         except CorpusError as err:
-            out.append((None, (err.path, err.reason, err.message, err.hint), None, None, findings))
+            out.append((None, (err.path, err.reason, err.message, err.fix, err.offer), None, None, findings))
         except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
             err = needs_ffmpeg_skip(record.path, ffmpeg_reason(probe(record.path).format))
-            out.append((None, (err.path, err.reason, err.message, err.hint), None, None, findings))
+            out.append((None, (err.path, err.reason, err.message, err.fix, err.offer), None, None, findings))
     return out
 
 
