@@ -219,3 +219,45 @@ def test_a_cached_hub_card_that_is_not_utf8_is_one_error_naming_it(made, tmp_pat
     assert main(["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.splitlines() == [f"error: {said}"]
     assert not (tmp_path / "out").exists() and blob.read_bytes() == card
+
+
+@pytest.fixture(scope="module")
+def own_made(tmp_path_factory):
+    """A folder prepared of a corpus of one's own, ``carehome`` (Indonesian elderly: ``ind_eld``), by the
+    command line; this process's registries left as they were, as a fresh process knows nothing of it."""
+    from bimotion.registry import BENCHMARKS
+    from loaders import SOURCES
+    from loaders import testing as corpora
+
+    base = tmp_path_factory.mktemp("own")
+    root = corpora.make_corpus("audiofolder", base / "raw", corpus="carehome", language="ind", age_groups=("eld",))
+    saved = [(registry, dict(registry)) for registry in (SOURCES, BENCHMARKS)]
+    try:
+        assert main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(base / "own")]) == 0
+    finally:
+        for registry, before in saved:
+            registry.clear()
+            registry.update(before)
+    return base / "own"
+
+
+def test_a_group_of_a_hub_datasets_own_corpus_is_one_to_draw_from(own_made, tmp_path, monkeypatch, capsys):
+    """advise --groups ind_eld, the Hub dataset holding a corpus of one's own (carehome: ind_eld), said
+    "config 'ind_eld' is unknown (a group of your own corpus is known once its prepared folder is given ...)",
+    with every built-in config as the choice, where without --groups advise drew from it: the Hub dataset's
+    record was read for the groups to draw from, not for those given.  It is now read once a group is not known:
+    ind_eld is drawn from, and a group it does not hold is named with the groups it does."""
+    from bimotion.advise import advise_config
+
+    seed_hub(
+        tmp_path, monkeypatch, "me/ds", {n: (own_made / n).read_bytes() for n in (layout.CARD_FILE, layout.INFO_FILE)}
+    )
+    argv = ["advise", "--target", "ind_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out"), "--groups", "ind_eld"]
+    assert main([*argv, "ind_edl"]) == 2
+    assert capsys.readouterr().err == (
+        "error: group 'ind_edl' (--groups, or groups: in the config) is not one the prepared datasets hold (did you "
+        "mean 'ind_eld'?); they hold: ind_eld\n"
+    )
+    config = advise_config("advise-tiny", {"bimotion": "me/ds"}, target="ind_eld", groups=["ind_eld"])
+    assert (config.target, config.groups) == ("ind_eld", ["ind_eld"])
+    assert not (tmp_path / "out").exists()

@@ -59,26 +59,50 @@ def advise_config(
 
 
 def check_groups(groups: list[str], data_dirs: Mapping) -> None:
-    """A group to draw from that no benchmark knows is an error listing the prepared folders' groups
+    """A group to draw from that no benchmark knows is an error listing the prepared datasets' groups
     (it was the registry's "config 'x' is unknown", with a hint for Python users to register a folder
     that advise had registered already, and every config of every benchmark as the choice); a known group its
-    prepared dataset (a folder, or a Hub dataset) has no rows of is one naming how to add it (:func:`not_held`)."""
-    from ..mistyped import did_you_mean
+    prepared dataset (a folder, or a Hub dataset) has no rows of is one naming how to add it (:func:`not_held`).
+    A group of a Hub dataset's own corpus (``ind_eld``) is known once its record is read (:func:`recorded_groups`,
+    asked only for a group not known: it was "unknown", where advise without ``--groups`` drew from it)."""
     from ..mixture import parse_mixture
 
-    held = prepared_groups(data_dirs, local_only=True)
+    held = None  # the prepared datasets' groups, read once a group is not known
     for group in groups:
         try:
             found = parse_mixture([group])
         except KeyError:
-            if not held:  # Hub datasets only: the registry's error, listing what it knows
-                raise
-            raise ValueError(
-                f"group {group!r} (--groups, or groups: in the config) is not one the prepared datasets hold"
-                f"{did_you_mean(group, held)}; they hold: {', '.join(held)}"
-            ) from None
+            held = recorded_groups(data_dirs) if held is None else held  # registers each one's own corpora
+            found = _known(group, held)
         if why := not_held(group, found.shards, data_dirs):
             raise ValueError(why)
+
+
+def _known(group: str, held: list[str]):
+    """``group`` parsed once the prepared datasets' benchmarks are registered (``held``: their groups), or the
+    error listing them; with none read (Hub datasets not reached), the registry's, listing what it knows."""
+    from ..mistyped import did_you_mean
+    from ..mixture import parse_mixture
+
+    try:
+        return parse_mixture([group])
+    except KeyError:
+        if not held:
+            raise
+        raise ValueError(
+            f"group {group!r} (--groups, or groups: in the config) is not one the prepared datasets hold"
+            f"{did_you_mean(group, held)}; they hold: {', '.join(held)}"
+        ) from None
+
+
+def recorded_groups(data_dirs: Mapping) -> list[str]:
+    """The groups the prepared datasets of ``data_dirs`` whose record is read (a local folder's ``prepare.json``, a
+    Hub dataset's: :func:`~bimotion.data.layout.held_info`) hold, each benchmark registered with its own corpora
+    (:func:`~bimotion.grid.config.prepared_groups`); a Hub dataset not reached, or without a record, adds none."""
+    from ..data.layout import held_info
+    from ..registry import BENCHMARKS
+
+    return prepared_groups({b: f for b, f in data_dirs.items() if b in BENCHMARKS and held_info(f) is not None})
 
 
 def not_held(group: str, shards, data_dirs: Mapping) -> str | None:
@@ -92,14 +116,12 @@ def not_held(group: str, shards, data_dirs: Mapping) -> str | None:
     from ..data.held import groups_without
     from ..data.layout import held_info, is_prepared
     from ..grid.checks import prepare_again
-    from ..registry import BENCHMARKS
 
     lacking = groups_without(data_dirs.get, shards, None)
     bench = next((s.benchmark for s in shards if s.group in lacking), None)
     if bench is None or (info := held_info(source := str(data_dirs[bench]))) is None:
         return None
-    recorded = {b: f for b, f in data_dirs.items() if b in BENCHMARKS and held_info(f) is not None}
-    held = prepared_groups(recorded)
+    held = recorded_groups(data_dirs)
     have = [c for c in info.get("corpora", []) if isinstance(c, str)]
     corpora = list(dict.fromkeys(s.corpus for s in shards if s.group in lacking and s.corpus not in have))
     where = source if is_prepared(source) else f"the Hub dataset {source}"
