@@ -261,3 +261,28 @@ def test_a_group_of_a_hub_datasets_own_corpus_is_one_to_draw_from(own_made, tmp_
     config = advise_config("advise-tiny", {"bimotion": "me/ds"}, target="ind_eld", groups=["ind_eld"])
     assert (config.target, config.groups) == ("ind_eld", ["ind_eld"])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("refused", ["a probe given a Hub dataset", "a base model not cached"])
+def test_an_argument_the_grids_checks_refuse_is_one_usage_error_of_advise(made, tmp_path, monkeypatch, capsys, refused):
+    """advise given a Hub dataset with its default config, the probe, or a config whose base model the Hub cache
+    lacks (offline) was refused inside advise() by the grid's checks ("probes read local prepared folders only",
+    "this model is not in the local cache") as a traceback ending in ArgumentError, exit 1.  It is one `error:`
+    line, exit 2, as advise's other usage errors; nothing written."""
+    seed_hub(tmp_path, monkeypatch, "me/ds", {n: (made / n).read_bytes() for n in (layout.CARD_FILE, layout.INFO_FILE)})
+    argv = ["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]
+    said = (
+        "error: --bimotion me/ds: probes read local prepared folders only (their features are cached per folder), "
+        "not Hub ids: download it first, e.g. hf download me/ds --repo-type dataset --local-dir DIR"
+    )
+    if refused == "a base model not cached":
+        (tmp_path / "model.yaml").write_text("model_name_or_path: someone/not-cached\n")
+        argv += ["--config", str(tmp_path / "model.yaml")]
+        said = (
+            "error: --model_name_or_path someone/not-cached: the Hugging Face Hub cannot be reached (HF_HUB_OFFLINE "
+            "is set) and this model is not in the local cache; download it where there is network (hf download "
+            "someone/not-cached --local-dir DIR) and pass DIR"
+        )
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [said]
+    assert not (tmp_path / "out").exists()

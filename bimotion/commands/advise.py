@@ -100,6 +100,7 @@ def run(args) -> int:
     from bimotion.advise.collect import AdviceNotCollected
     from bimotion.grid.settings import SettingsMismatch
     from bimotion.grid.workers import no_tables
+    from bimotion.training.parsing import ArgumentError
     from bimotion.training.processes import on_main_process
 
     said: list[str] = []  # the grid's lines: the last says why it wrote no tables
@@ -111,8 +112,8 @@ def run(args) -> int:
 
     try:
         advice = advise(config, data_dirs, output, log=progress)
-    except SettingsMismatch as err:  # checked before anything trains, by every process of a launch: said once
-        error_once(err)
+    except (SettingsMismatch, ArgumentError) as err:  # checked before anything trains, by every process of a launch
+        error_once(err)  # (a probe given a Hub id, a model not cached): said once, as the usage errors above
         return 2
     except AdviceNotCollected as err:  # a unit's file to predict again: its claim's worker's (or a rerun's); every
         error_once(err)  # process of a launch reads it: said once
