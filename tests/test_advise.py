@@ -404,6 +404,52 @@ def test_an_advise_usage_error_in_a_launch_of_two_processes_is_said_once(tmp_pat
     assert run.returncode != 0 and len(errors) == 1 and errors[0].startswith(said), run.stderr[-3000:]
 
 
+def _noted_then_refused(tmp_path) -> tuple[list, str]:
+    """``bimotion advise``'s arguments that print a ``note:`` (zho_adu has train rows only: added to the target's
+    data) and then an error (its --output a file), before anything trains; and that note."""
+    from bimotion.training import testing
+
+    data = testing.write_prepared(tmp_path / "data", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])
+    thin = thin_copy({"bimotion": data}, tmp_path, lambda s: s["group"] == "zho_adu" and s["split"] != "train")
+    argv = ["advise", "--target", "zho_eld", "--bimotion", thin, "--groups", "zho_eld", "zho_adu"]
+    note = (
+        "note: zho_adu has no validation or test rows (too few speakers): it is only added to zho_eld's data, "
+        "not trained on alone"
+    )
+    return [*argv, "--output", thin / "prepare.json"], note
+
+
+@pytest.mark.parametrize("process", ["main", "other"])
+def test_advises_notes_are_said_once_for_a_launch(process, tmp_path, capsys, request, monkeypatch):
+    """`accelerate launch --multi_gpu --num_processes 2 -m bimotion advise` printed its `note:` lines (a group only
+    added to the target's data) once per process, twice, where its errors are said once.  The main process says
+    each once; another process of the launch says none."""
+    argv, note = _noted_then_refused(tmp_path)
+    capsys.readouterr()
+    if process == "other":
+        monkeypatch.setenv("RANK", "1")
+        request.getfixturevalue("other_process")
+        with pytest.raises(StoppedByTheLauncher):
+            main(list(map(str, argv)))
+        assert capsys.readouterr().err == ""
+    else:
+        assert main(list(map(str, argv))) == 2
+        assert capsys.readouterr().err.splitlines() == [note, f"error: --output {argv[-1]} is a file; give a folder"]
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes (about 12 s)
+def test_advises_note_in_a_launch_of_two_processes_is_said_once(tmp_path):
+    """For real: `accelerate launch --multi_gpu --num_processes 2 -m bimotion advise` printed its `note:` line
+    twice, once per process."""
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    argv, note = _noted_then_refused(tmp_path)
+    run = subprocess.run(cpu_launch("-m", "bimotion", *argv), env=subprocess_env(), capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    said = [line for line in run.stderr.splitlines() if line.startswith(("note: ", "error: "))]
+    assert run.returncode != 0 and said == [note, f"error: --output {argv[-1]} is a file; give a folder"], run.stderr
+
+
 def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
     from test_grid import TRAINING
 

@@ -9,11 +9,12 @@ import contextlib
 import csv
 import io
 import re
+import subprocess
 import sys
 
 import pytest
 import yaml
-from conftest import QUICK_TRAINING
+from conftest import QUICK_TRAINING, StoppedByTheLauncher
 
 from bimotion.cli import main
 from bimotion.grid import shipped_config
@@ -249,6 +250,59 @@ def test_a_second_demo_into_the_same_folder_fails_at_once(tmp_path, capsys):
         assert main(["demo", "--no-grid", "--output", str(out)]) == 2
     assert f"error: another demo is writing {out.absolute()}" in capsys.readouterr().err
     assert (out / "raw").is_dir() and not (tmp_path / "demo.demo-lock").exists()
+
+
+DEMO_ERRORS = {  # the demo's own errors (beyond argparse's), every process of a launch meets: the line said
+    "a --config not there": "error: --config {tmp}/missing.yaml: no grid config file ",
+    "another demo writing --output": "error: another demo is writing {tmp}/demo (it holds {tmp}/demo.demo-lock); ",
+}
+
+
+@pytest.mark.parametrize("process", ["main", "other"])
+@pytest.mark.parametrize("case", DEMO_ERRORS)
+def test_the_demos_own_errors_are_said_once_for_a_launch(case, process, tmp_path, capsys, request):
+    """`accelerate launch --multi_gpu --num_processes 2 -m bimotion demo` with a --config not there, or into a
+    folder another demo writes, printed its `error:` line once per process (a plain print), twice, where advise and
+    the recipes say such an error once.  The main process says it, exit 2; another process of the launch says
+    nothing until the launcher stops it."""
+    from bimotion.data.publish import locked
+
+    out = tmp_path / "demo"
+    argv = ["demo", "--no-grid", "--output", str(out)]
+    if case == "a --config not there":
+        argv = ["demo", "--config", str(tmp_path / "missing.yaml"), "--output", str(out)]
+    else:
+        out.mkdir()
+        (out / ".bimotion-demo").touch()
+    with locked(out, "demo") if out.exists() else contextlib.nullcontext():
+        if process == "other":
+            request.getfixturevalue("other_process")
+            with pytest.raises(StoppedByTheLauncher):
+                main(argv)
+        else:
+            assert main(argv) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and "Traceback" not in printed.err, printed
+    if process == "main":
+        assert len(printed.err.splitlines()) == 1, printed.err
+        assert printed.err.startswith(DEMO_ERRORS[case].format(tmp=tmp_path)), printed.err
+    else:
+        assert printed.err == ""
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes (about 10 s)
+def test_a_demo_error_in_a_launch_of_two_processes_is_said_once(tmp_path):
+    """For real: `accelerate launch --multi_gpu --num_processes 2 -m bimotion demo --config missing.yaml` printed
+    its `error:` line twice."""
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    argv = ["demo", "--config", tmp_path / "missing.yaml", "--output", tmp_path / "demo"]
+    run = subprocess.run(cpu_launch("-m", "bimotion", *argv), env=subprocess_env(), capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert run.returncode != 0 and len(errors) == 1, run.stderr[-3000:]
+    assert errors[0].startswith(DEMO_ERRORS["a --config not there"].format(tmp=tmp_path)), errors
+    assert not (tmp_path / "demo").exists()
 
 
 @pytest.mark.parametrize(

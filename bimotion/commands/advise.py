@@ -77,6 +77,7 @@ def _checked_config(args, data_dirs: dict, note):
 def run(args) -> int:
     from bimotion.advise import advise, summary_lines
     from bimotion.training.parsing import error_once  # a usage error, said once for a launch by its main process
+    from bimotion.training.processes import note as said_once  # a note alike (on the main process alone)
 
     data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     if not any(data_dirs.values()):
@@ -86,7 +87,7 @@ def run(args) -> int:
 
     def note(line: str) -> None:
         noted.add(line)
-        print(line, file=sys.stderr)
+        said_once(line)
 
     config = _checked_config(args, data_dirs, note)
     if config is None:

@@ -93,6 +93,7 @@ def run(args) -> int:
     from bimotion.grid import load_config
     from bimotion.grid.checks import check_config
     from bimotion.grid.config import config_error
+    from bimotion.training.parsing import error_once  # every process of a launch meets these: said once
 
     out = Path(args.output)
     verbose = getattr(args, "verbose", False)
@@ -102,7 +103,7 @@ def run(args) -> int:
         if config is not None:  # and what it holds: a figure of a model its tables do not train, say
             check_config(config)
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        print(f"error: {config_error(args.config, err)}", file=sys.stderr)
+        error_once(config_error(args.config, err))
         return 2
     from bimotion.data.publish import OutputLockedError, locked, output_path
 
@@ -110,7 +111,7 @@ def run(args) -> int:
         try:  # a second demo into the same --output fails at once
             stack.enter_context(locked(output_path(out), "demo"))
         except (OutputLockedError, OSError) as err:  # another demo; an --output that cannot be written
-            print(f"error: {err}", file=sys.stderr)
+            error_once(err)
             return 2
         return _run(args, out, config, verbose, start)
 
