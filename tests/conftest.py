@@ -217,10 +217,16 @@ def _runs_slow(config) -> bool:
     return config.getoption("--slow") or "slow" in config.option.markexpr
 
 
-def _named(item, args: list[str]) -> bool:
-    """The item is named on the command line by its node id (`tests/test_demo.py::test_x`, or `::test_x[a]`)."""
+def _named(item, config) -> bool:
+    """The item is named on the command line by its node id (`tests/test_demo.py::test_x`, `::test_x[a]`, or its
+    class `::TestX`): its file and its name, not a test of the same name in another file given whole."""
     name = item.nodeid.split("::", 1)[-1]
-    return any("::" in arg and (name == (want := arg.split("::", 1)[1]) or name.startswith(want + "[")) for arg in args)
+    for arg in config.args:
+        file, _, want = arg.partition("::")
+        if want and (name == want or name.startswith((want + "[", want + "::"))):
+            if (config.invocation_params.dir / file).resolve() == item.path.resolve():
+                return True
+    return False
 
 
 def pytest_collection_modifyitems(config, items):
@@ -228,7 +234,7 @@ def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(first)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
     if not _runs_slow(config):  # the default suite: the slow tier is left out (deselected, not a skip line each)
-        slow = [item for item in items if item.get_closest_marker("slow") and not _named(item, config.args)]
+        slow = [item for item in items if item.get_closest_marker("slow") and not _named(item, config)]
         if slow:
             config.hook.pytest_deselected(items=slow)
             config._bimotion_slow_left_out = len(slow)

@@ -61,3 +61,14 @@ def test_the_slow_tier_runs_where_it_is_asked_for(chosen):
     out = _pytest("-n", "0", "--collect-only", *chosen)
     assert SLOW in out and "slow test" not in out, out
     assert (QUICK in out) == (chosen[0] == "--slow"), out  # -m slow: that tier alone; an id: that test alone
+
+
+def test_a_slow_test_named_by_its_id_runs_alone_not_a_slow_test_of_its_name_in_another_file():
+    """Naming `tests/test_loader_iemocap.py::test_full_size_counts` beside the whole of test_loader_tess.py ran
+    test_loader_tess.py's slow test_full_size_counts[a] and [b] too: the id's file was not compared, only its name."""
+    out = _pytest(
+        "-n", "0", "--collect-only", "tests/test_loader_iemocap.py::test_full_size_counts", "tests/test_loader_tess.py"
+    )
+    assert "tests/test_loader_iemocap.py::test_full_size_counts" in out, out
+    assert "tests/test_loader_tess.py::test_full_size_counts" not in out, out
+    assert "2 slow tests left out (" in out, out
