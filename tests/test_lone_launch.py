@@ -170,3 +170,32 @@ def test_a_bimotion_command_that_trains_refuses_a_launch_that_accelerate_runs_as
     assert said in run.stderr, run.stderr[-3000:]  # before: the folder's error, from the one process
     own = run.stderr.split("Traceback")[0]  # the launcher's traceback then names the command line
     assert "not-there" not in own and "not written by" not in own, own
+
+
+@pytest.mark.parametrize("recipe", ["probe", "project"])
+def test_a_recipe_that_runs_in_one_process_refuses_a_lone_launch_by_naming_python_not_a_launch_of_two(tmp_path, recipe):
+    """`accelerate launch --cpu --num_processes 2 recipes/probe.py ...` (and project.py) was refused with the fix "for 2
+    CPU processes (gloo) use ... accelerate launch --multi_gpu --num_processes 2 ... recipes/probe.py ...", a launch
+    that recipe refuses in turn ("runs in one process, not 2"): the fix met a second refusal.  A recipe that runs in one
+    process now says so at once, with the command that runs it."""
+    script = REPO / "recipes" / f"{recipe}.py"
+    argv = {
+        "probe": [
+            "--bimotion",
+            str(tmp_path / "not-there"),
+            "--train_configs",
+            "zho_eld",
+            "--output_dir",
+            str(tmp_path),
+        ],
+        "project": ["--grid_dir", str(tmp_path / "not-there"), "--output_dir", str(tmp_path / "o")],
+    }
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+    command = [*launch, "--main_process_port", str(free_port()), str(script), *argv[recipe]]
+    run = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    errors = [line for line in run.stderr.splitlines() if line.startswith(f"{recipe}.py: error: ")]
+    assert len(set(errors)) == 1, run.stderr[-3000:]  # accelerate's launcher repeats the child's stderr in its own
+    assert errors[0].startswith(f"{recipe}.py: error: {script} runs in one process, not 2: "), errors
+    assert errors[0].endswith(f"; run it alone: python {script} ..."), errors
+    assert "--multi_gpu" not in run.stderr

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from .processes import cpu_only_distributed, leave_process_group_at_exit, lone_launch, note, on_main_process
+from .processes import (
+    cpu_only_distributed,
+    leave_process_group_at_exit,
+    lone_launch,
+    note,
+    on_main_process,
+    one_process_only,
+)
 from .provenance import record_command
 from .recipe_help import asks_help_all, describe
 
@@ -219,9 +226,10 @@ def usage_error(err: Exception | str, parser: argparse.ArgumentParser | None = N
 
 def _checked(check, parsed: list, alone: str | None = None) -> None:
     """The parsed arguments' checks: a usage error where ``accelerate launch`` started this one process of the
-    several asked (:func:`~.processes.lone_launch`), naming the command that starts them, or several processes of a
-    recipe that runs in one (``alone``: :func:`several_processes`); then ``check(*parsed)``, the recipe's own."""
-    if lone := lone_launch():
+    several asked (:func:`~.processes.lone_launch`), naming the command that starts them (of a recipe that runs in
+    one, ``alone``, the command that runs it alone), or several processes of such a recipe (:func:`several_processes`);
+    then ``check(*parsed)``, the recipe's own."""
+    if lone := lone_launch(alone=alone):
         raise ArgumentError(lone)
     if alone is not None and (several := several_processes(alone)):
         raise ArgumentError(several)
@@ -236,8 +244,7 @@ def several_processes(why: str) -> str | None:
     count = int(os.environ.get("WORLD_SIZE", "1"))
     if count <= 1:
         return None
-    script = sys.argv[0]
-    return f"{script} runs in one process, not {count}: {why}; run it alone: python {script} ..."
+    return one_process_only(sys.argv[0], str(count), why)
 
 
 def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:

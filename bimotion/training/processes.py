@@ -60,7 +60,7 @@ ACCELERATE_LAUNCHERS = (
 )
 
 
-def lone_launch(script: str | None = None) -> str | None:
+def lone_launch(script: str | None = None, alone: str | None = None) -> str | None:
     """Why this process runs alone where ``accelerate launch`` was asked for several, with the command that runs
     them, or None.  accelerate 1.x starts one process for ``--cpu``, and for ``--num_processes N`` where it sees
     fewer than two GPUs (none, or one) or its config is not a multi-GPU one, whatever ``--num_processes`` says (its
@@ -74,7 +74,8 @@ def lone_launch(script: str | None = None) -> str | None:
     parent is not accelerate's launcher (``python`` run with those variables exported, or a parent that cannot be
     read) is not refused; its launcher is read past its interpreter's options (``python3 -X importtime -m
     accelerate.commands.launch``: :func:`~.parent_process.program`).  ``script``: what was launched, as the fix writes it (default: ``sys.argv[0]``; the
-    ``bimotion`` commands give ``-m bimotion advise``)."""
+    ``bimotion`` commands give ``-m bimotion advise``).  ``alone``: of a recipe that runs in one process, why (its
+    refusal is :func:`one_process_only`'s: a launch of N would be refused too)."""
     env = os.environ
     if "ACCELERATE_USE_CPU" not in env or "MASTER_PORT" not in env or any(name in env for name in WORLD_SIZE_NAMES):
         return None
@@ -89,8 +90,16 @@ def lone_launch(script: str | None = None) -> str | None:
     launcher = process_environment(os.getppid())
     if not count.isdigit() and launcher is not None and launcher.get("MASTER_PORT") == env["MASTER_PORT"]:
         return None  # no count on its command line (a config's): the user's MASTER_PORT, as the process inherited it
+    if alone is not None:
+        return one_process_only(script or sys.argv[0], count, alone)
     cpu = env["ACCELERATE_USE_CPU"].strip().lower() in ("1", "true", "yes", "y", "on", "t")  # str(args.cpu) it sets
     return _lone_fix(script or sys.argv[0], count, cpu=cpu, gpus=_cuda_gpus())
+
+
+def one_process_only(script: str, count: str, why: str) -> str:
+    """The refusal of a launch of ``count`` processes of ``script``, a recipe that runs in one (``why``: what each of
+    them would do), with the command that runs it."""
+    return f"{script} runs in one process, not {count}: {why}; run it alone: python {script} ..."
 
 
 def _cuda_gpus() -> int:
