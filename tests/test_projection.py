@@ -930,12 +930,17 @@ def test_a_folder_with_a_config_json_of_its_own_is_not_taken_for_a_model_folder(
     assert model_around(tmp_path / "figures") == tmp_path.resolve()
 
 
-def test_the_recipe_refuses_a_launch_of_several_processes_in_one_line(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("size", ["WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"])
+def test_the_recipe_refuses_a_launch_of_several_processes_in_one_line(tmp_path, capsys, monkeypatch, size):
     """`accelerate launch --multi_gpu --num_processes 2 recipes/project.py` (WORLD_SIZE=2): on CPU, each process ended
     in a TypeError traceback (`main.<locals>.<lambda>() takes 1 positional argument but 2 were given`: the launch's
     use_cpu default reached the recipe's check).  The recipe runs in one process and now refuses such a launch, as
-    recipes/probe.py does: one usage error naming the command that runs it."""
-    monkeypatch.setenv("WORLD_SIZE", "2")
+    recipes/probe.py does: one usage error naming the command that runs it.  Also a launch through mpirun
+    (accelerate's CPU launch with --mpirun_hostfile, which sets PMI_SIZE or OMPI_COMM_WORLD_SIZE and no WORLD_SIZE
+    before accelerate's state starts): each process drew the same figures."""
+    for name in ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(size, "2")
     with pytest.raises(SystemExit) as exit_:
         load_recipe("project").main(["--grid_dir", str(tmp_path / "grid"), "--output_dir", str(tmp_path / "figures")])
     err = capsys.readouterr().err

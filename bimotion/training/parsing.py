@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .processes import (
+    WORLD_SIZE_NAMES,
     cpu_only_distributed,
     leave_process_group_at_exit,
     lone_launch,
@@ -239,9 +240,10 @@ def _checked(check, parsed: list, alone: str | None = None) -> None:
 
 def several_processes(why: str) -> str | None:
     """Why a recipe that runs in one process refuses this launch of several (``WORLD_SIZE`` > 1: ``accelerate launch
-    --multi_gpu --num_processes N``, torchrun), ``why`` saying what each of them would do, with the command that runs
-    it; None for one process."""
-    count = int(os.environ.get("WORLD_SIZE", "1"))
+    --multi_gpu --num_processes N``, torchrun; or mpirun's count, :data:`~.processes.WORLD_SIZE_NAMES`, which
+    accelerate's state copies to ``WORLD_SIZE`` only later), ``why`` saying what each of them would do, with the
+    command that runs it; None for one process."""
+    count = max(int(os.environ.get(name) or "1") for name in WORLD_SIZE_NAMES)
     if count <= 1:
         return None
     return one_process_only(sys.argv[0], str(count), why)
