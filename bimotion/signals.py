@@ -209,6 +209,26 @@ def stop_at_safe_points(anywhere: Callable[[bool], bool] | None = None) -> Itera
         _Flags.pending = True
 
 
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Within the block (a wait for other processes' result: gloo's exchange, which a Ctrl-C cut in its middle,
+    leaving the process sending it a 'Connection closed by peer' error and a traceback), a Ctrl-C only sets a flag:
+    once the block ends without an error of its own, it is raised as the ``KeyboardInterrupt`` it was.  Only where
+    Python's Ctrl-C handler (or :func:`terminate_as_interrupt`'s) is in place, in the main thread."""
+    ours = (signal.default_int_handler, _raise_interrupt)
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) not in ours:
+        yield
+        return
+    came: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if came:
+        before(signal.SIGINT, None)  # raises KeyboardInterrupt, remembered as the handler remembers it
+
+
 def exit_code(err: KeyboardInterrupt) -> int:
     """The command's exit code for a Ctrl-C (130) or a SIGTERM (143)."""
     return TERMINATED_EXIT_CODE if isinstance(err, Terminated) else INTERRUPTED_EXIT_CODE

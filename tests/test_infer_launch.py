@@ -65,6 +65,10 @@ def made(tmp_path_factory):
                     with open(os.path.join(record, "pid-of-rank-1")) as f:
                         os.kill(int(f.read()), signal.SIGTERM)
                     time.sleep(2)
+                if os.environ.get("SIGTERM_IN") == "ctrl-c":  # a terminal's Ctrl-C: every process, as this one scores
+                    with open(os.path.join(record, "pid-of-rank-1")) as f:
+                        os.kill(int(f.read()), signal.SIGINT)
+                    os.kill(os.getpid(), signal.SIGINT)
                 return grouped(*args, **kwargs)
 
             if rank == "1":
@@ -171,23 +175,42 @@ def test_a_sigterm_to_one_process_of_a_launch_stops_every_process_with_one_line(
     assert not scores.exists()
 
 
+def _stopped_as_it_scores(made, tmp_path, stop: str) -> tuple[subprocess.CompletedProcess, dict[str, str], Path]:
+    """A launch of 2 whose main process, as it scores, stops them (``stop``: SIGTERM_IN of the recorded script):
+    the run, each process's exit code (by its rank's file) and where the scores go."""
+    record = tmp_path / "record"
+    record.mkdir()
+    scores = tmp_path / "scores.json"
+    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true", "--output_file", scores]
+    launch = cpu_launch(made["script"], *argv, num_processes=2)
+    run = subprocess.run(launch, env=subprocess_env(SCORED_RECORD=str(record), SIGTERM_IN=stop),
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    return run, {p.name: p.read_text() for p in record.glob("exit-of-rank-*")}, scores
+
+
 @pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
 def test_a_sigterm_to_a_process_waiting_for_the_main_processs_scores_lets_the_run_finish(made, tmp_path):
     """SIGTERM to process 1 while it waits for the main process to score and write: it stopped in the wait, and
     the main process, its file written, met a gloo error as it sent its result (a traceback, no scores printed,
     the launch failed).  Now the stop waits for the result (it is seconds away): the run finishes, every process
     exits 0, and the scores are printed once."""
-    record = tmp_path / "record"
-    record.mkdir()
-    scores = tmp_path / "scores.json"
-    argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true", "--output_file", scores]
-    launch = cpu_launch(made["script"], *argv, num_processes=2)
-    run = subprocess.run(launch, env=subprocess_env(SCORED_RECORD=str(record), SIGTERM_IN="waiting"),
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    run, ended, scores = _stopped_as_it_scores(made, tmp_path, "waiting")
     assert run.returncode == 0 and "[rank" not in run.stderr, run.stderr[-3000:]
-    ended = {p.name: p.read_text() for p in record.glob("exit-of-rank-*")}
     assert ended == {"exit-of-rank-0": "0", "exit-of-rank-1": "0"}, ended
     assert run.stdout.count(f"scores of {made['model']}: {scores}") == 1 and scores.is_file(), run.stdout[-2000:]
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes (~15 s)
+def test_a_ctrl_c_as_the_main_process_scores_stops_every_process_with_one_line(made, tmp_path):
+    """A Ctrl-C (SIGINT to every process) while the main process scored: process 1, waiting for its result, took it
+    in the middle of gloo's exchange (the result's size received, not the result), and the main process, sending
+    its stop, met a gloo error ('[rank0]: RuntimeError: ... Connection closed by peer', a traceback, no
+    'interrupted:' line, the launch's exit 1).  The waiting process now takes its Ctrl-C once the result is there."""
+    run, ended, scores = _stopped_as_it_scores(made, tmp_path, "ctrl-c")
+    assert run.returncode != 0 and "[rank" not in run.stderr and "RuntimeError" not in run.stderr, run.stderr[-3000:]
+    assert ended == {"exit-of-rank-0": "130", "exit-of-rank-1": "130"}, ended
+    said = f"interrupted: no scores were written ({scores} not written); rerun the same command to score again"
+    assert run.stderr.count(said) == 1 and not scores.exists(), run.stderr[-3000:]
 
 
 @pytest.mark.slow  # a CPU launch of 2 processes (~15 s)

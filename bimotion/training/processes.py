@@ -237,15 +237,19 @@ def on_main_process_only(work, process_index: int, world_size: int):
     N processes do not do the same work N times.  They wait on a gloo group of their own with
     :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
     which long scoring on a CPU would outlast.  A SIGTERM to a waiting process is left pending until the outcome is
-    there (:func:`bimotion.signals.stop_at_safe_points`): taken in the wait, it left the main process a gloo error.
+    there (:func:`bimotion.signals.stop_at_safe_points`), and a Ctrl-C raised once it is there
+    (:func:`bimotion.signals.ctrl_c_held`): taken in the wait, either left the main process a gloo error.
     One process, or no process group: ``work()`` here."""
     import torch.distributed as dist
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
         return work()
-    from bimotion.signals import stop_at_safe_points
+    from bimotion.signals import ctrl_c_held, stop_at_safe_points
 
-    with contextlib.nullcontext() if process_index == 0 else stop_at_safe_points():
+    with (
+        contextlib.nullcontext() if process_index == 0 else stop_at_safe_points(),
+        contextlib.nullcontext() if process_index == 0 else ctrl_c_held(),
+    ):
         group = _waiting_group()
         try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
             outcome = None
