@@ -229,6 +229,7 @@ def _named(item, config) -> bool:
     return False
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs: the count left out is of the chosen tests
 def pytest_collection_modifyitems(config, items):
     first = dict.fromkeys((SLOW_TIER_FIRST if _runs_slow(config) else ()) + LONGEST_FIRST)
     rank = {name: i for i, name in enumerate(first)}
