@@ -28,10 +28,13 @@ from transformers import HfArgumentParser
 
 from bimotion.data.layout import output_error
 from bimotion.hub import HubError
+from bimotion.hub_timeouts import TimeoutSettingError
 from bimotion.registry import SPLITS
 from bimotion.training.args import check_classifier, check_model, check_positive
+from bimotion.training.data import DataError
 from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows
-from bimotion.training.outputs import inference_file
+from bimotion.training.model import NotAClassifier
+from bimotion.training.outputs import ScoresNotWritten, inference_file
 from bimotion.training.parsing import ArgumentError, error_once, one_line, parse_arguments
 from bimotion.training.report import scores_report
 from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
@@ -78,6 +81,12 @@ SETUP_FLAGS = (
     "disable_tqdm", "tf32",
 )  # fmt: skip
 
+
+# the errors of a user's that the run meets past its checks (a Hub model that is no 13-label classifier, a Hub
+# dataset's group without rows, a scores file a full disk stops, BIMOTION_HUB_TIMEOUT_S not a number), each one line
+# naming the fix, as are a damaged file (DamagedFileError) and the Hub's failure (HubError); any other exception (a
+# ValueError or an OSError too) is a bug, and keeps its traceback
+USER_ERRORS = (ArgumentError, DataError, NotAClassifier, ScoresNotWritten, TimeoutSettingError)
 
 # the shared dataclasses' fields an arguments file may hold but the command line may not: typed, they would be ignored
 FILE_ONLY = {"test_configs": "--test_configs {value}: infer.py scores the groups of --configs: give --configs {value}"}
@@ -223,15 +232,11 @@ def main(argv=None) -> int:
     except HubError as err:  # the model's load from the Hub (bimotion.hub_models), by every process: said once
         error_once(err)
         return 1
-    except ValueError as err:  # no rows to score in the groups given, ...: every process meets it, said once
-        error_once(one_line(err))
+    except USER_ERRORS as err:  # a model, folder or group it cannot use, found as it loads: every process meets it
+        error_once(one_line(err))  # (on_every_process, on_main_process_only): said once, by the main process
         return 2
-    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
-        try:
-            return said_out_of_memory(err, "infer.py")
-        except OSError:  # none failed: a model folder without weights, a scores file that cannot be written...,
-            error_once(one_line(err))  # which every process of a launch meets (on_every_process, on_main_process_only)
-            return 2
+    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix; else (a bug) its traceback
+        return said_out_of_memory(err, "infer.py")
     except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM, to any process of a launch (on_every_process tells all)
         if training_args.process_index == 0:
             print(f"{stop_word(err)}: {stopped_words(scores, before)}", file=sys.stderr)

@@ -217,7 +217,8 @@ def test_a_ctrl_c_as_the_main_process_scores_stops_every_process_with_one_line(m
 def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made, tmp_path):
     """A model folder whose config.json is there but not its weights (a copy cut short): each process of a launch
     of 2 failed at the model's load with transformers' OSError, a traceback each.  Now the main process says it
-    once, naming the folder, and exits 2, as for a damaged file."""
+    once, naming the folder, and exits 2: a bad --model, refused before any data is read (it was an `error:` line
+    once the test set had loaded)."""
     model = Path(shutil.copytree(made["model"], tmp_path / "model"))
     (model / "model.safetensors").unlink()
     record = tmp_path / "record"
@@ -226,10 +227,12 @@ def test_a_model_folder_without_weights_is_one_error_said_once_by_a_launch(made,
     launch = cpu_launch(made["script"], *argv, "--output_file", tmp_path / "scores.json", num_processes=2)
     run = subprocess.run(launch, env=subprocess_env(SCORED_RECORD=str(record)), capture_output=True, text=True,
                          timeout=600)  # fmt: skip
-    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and "model.safetensors" in errors[0] and str(model) in errors[0], run.stderr[-3000:]
+    errors = [line for line in run.stderr.splitlines() if "error: " in line]
+    said = f"record_infer.py: error: --model {model}: the model folder holds no weights (none of model.safetensors, "
+    assert len(errors) == 1 and errors[0].startswith(said), run.stderr[-3000:]
     assert "[rank" not in run.stderr, run.stderr[-3000:]  # a process's traceback
     assert (record / "exit-of-rank-0").read_text() == "2"
+    assert not list(record.glob("scored-by-*"))  # no clip predicted
     assert not (tmp_path / "scores.json").exists()
 
 

@@ -93,9 +93,10 @@ def check_model(
     cache_dir: str | None = None,
     revision: str | None = None,
 ) -> None:
-    """A saved model folder (:func:`.outputs.model_kind`; ``probes``: a probe's too) or a plausible Hub model id,
+    """A saved model folder (:func:`.outputs.model_kind`; ``probes``: a probe's too), its weights there
+    (:func:`.model.missing_weights`) and whole (:func:`.model.damaged_weights`), or a plausible Hub model id,
     which (``offline_check``) must be in the cache offline (:func:`check_hub_id`, with ``cache_dir``, ``revision``)."""
-    from .model import damaged_weights
+    from .model import damaged_weights, missing_weights
     from .outputs import MixedModelFolder, model_kind
 
     if not value:
@@ -112,6 +113,8 @@ def check_model(
         )
     if kind is None and path.is_dir():
         raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
+    if kind == "model" and (missing := missing_weights(value)):  # before any data is read, not at the model's load
+        raise ArgumentError(f"{flag} {missing}")
     if kind == "model" and (damaged := damaged_weights(str(path))):  # before any data is read
         raise ArgumentError(f"{flag} {damaged}")
     if kind is None and not is_hub_id(value):

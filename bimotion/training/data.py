@@ -52,6 +52,12 @@ def clip_columns(dataset, **arrays: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+class DataError(ValueError):
+    """The prepared data given cannot serve the run (a benchmark not given, a group without rows of the split, a
+    folder that is no prepared dataset), met as it loads: the message names the data and the fix.  A user's error,
+    which the recipes say in one line; not :class:`~.parsing.ArgumentError` (``parsing`` reaches this module)."""
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where the prepared benchmarks are: local folders or Hub dataset ids."""
@@ -63,7 +69,7 @@ class Sources:
     def path(self, benchmark: str) -> str:
         path = getattr(self, benchmark)
         if not path:
-            raise ValueError(
+            raise DataError(
                 f"these configurations need the prepared {benchmark} dataset: pass --{benchmark} DIR_OR_HUB_ID "
                 f"(make it with `{'bimotion' if benchmark == 'bimotion' else 'yuemotion'} prepare`)"
             )
@@ -80,7 +86,7 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
     paper scores every model on every group); a group of a local folder without them (too few
     speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process).
     The groups a dataset holds are :func:`bimotion.data.held.held_pairs`' (its prepare.json, else its
-    card's configs); one with neither is a ValueError naming it, not a benchmark scored on nothing."""
+    card's configs); one with neither is a :class:`DataError` naming it, not a benchmark scored on nothing."""
     from bimotion.data.held import groups_unknown, held_pairs
 
     out = []
@@ -93,7 +99,7 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
         # dataset without configs in its card "default", which is no group: its benchmark went unscored.
         instead = "name the groups to score with --test_configs"
         if why := groups_unknown(path, name, instead, named=f"--{name} {path}"):  # the recipes' checks say it first
-            raise ValueError(why)
+            raise DataError(why)
         have = held_pairs(path, name)
         present = {group for group, _ in have}
         out += [g for g in bench.groups if g in present]
@@ -139,18 +145,18 @@ def _load_shards(sources: Sources, wanted: list[Shard], split: str):
                 raise
             needs = ", ".join(sorted(BENCHMARKS[bench].corpora_of(group)))
             fix = f"prepare it with the corpora of {group} ({needs}), or leave {group} out"
-            raise ValueError(
+            raise DataError(
                 no_rows(sources.path(bench), bench, group, split=split, detail=str(err).rstrip("."), fix=fix)
             ) from err
         missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
         if missing:
-            raise ValueError(f"{sources.path(bench)} config {group} lacks columns {missing}: is it a prepared dataset?")
+            raise DataError(f"{sources.path(bench)} config {group} lacks columns {missing}: is it a prepared dataset?")
         ds = with_names(raw_audio(ds.select_columns(list(KEEP_COLUMNS))))  # BiMotion's and YueMotion's concatenate
         present = set(column(ds, "corpus").tolist())
         if not corpora >= present:
             ds = ds.filter(lambda c, keep=frozenset(corpora): c in keep, input_columns=["corpus"])
         if len(ds) == 0:
-            raise ValueError(f"{bench} {group} has no {split} rows for {sorted(corpora)}")
+            raise DataError(f"{bench} {group} has no {split} rows for {sorted(corpora)}")
         parts.append(ds)
     out = parts[0] if len(parts) == 1 else concatenate_datasets(parts)
     return out.add_column("row", np.arange(len(out)))

@@ -24,16 +24,16 @@ import numpy as np
 
 from bimotion.data.layout import recorded_infos
 from bimotion.registry import BENCHMARKS
-from loaders.files import write_text_atomic
+from loaders.files import write_error, write_text_atomic
 
 from .bootstrap import INTERVAL_SAMPLES
-from .data import default_test_configs, load_split, sources_of
+from .data import DataError, default_test_configs, load_split, sources_of
 from .data_checks import check_datasets, split_list
 from .identity import dataset_identity
 from .inference import predict, scoring_device
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
-from .outputs import MANIFEST, SCORES, inference_file, training_manifest
+from .outputs import MANIFEST, SCORES, ScoresNotWritten, inference_file, training_manifest
 from .parsing import ArgumentError
 from .processes import note, on_main_process_only
 from .provenance import command_scope, provenance
@@ -78,7 +78,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     sources = sources_of(data_args)
     configs = split_list(configs) or default_test_configs(sources, split=split)
     if not configs:
-        raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
+        raise DataError(f"no group of the given prepared datasets has {split} rows: nothing to score")
     dataset = load_split(sources, configs, split)
     processes = (training_args.process_index, training_args.world_size)
     # in a launch of several processes each predicts a share of the batches and every one gets the whole
@@ -127,13 +127,14 @@ def _scored(model_name_or_path: str, pred: dict, sources, configs, split: str, o
         split: scores,
     }
     path = inference_file(model_name_or_path, split, output_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # no path of this machine: by default the file lands in the model folder, which is published
     sources = {name: dataset_source(source) for name, source in result["datasets"].items()}
-    write_text_atomic(
-        path,
-        json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n",
-    )
+    text = json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text)
+    except OSError as err:  # a full disk, a quota: the user's to fix (scan's and prepare's words), not a traceback
+        raise ScoresNotWritten(write_error(err, path, "the scores", "--output_file").removeprefix("error: ")) from err
     result["output_file"] = str(path)
     return result
 

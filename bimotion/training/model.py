@@ -130,8 +130,8 @@ def leaves_parameters_unused(model) -> bool:
 
 
 def load_classifier(model_name_or_path: str, **kwargs):
-    """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model (a ValueError,
-    :func:`not_a_classifier`); a Hub id's load that fails is a :class:`~bimotion.hub.HubError` of one line, its
+    """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model
+    (:func:`not_a_classifier`, a :class:`NotAClassifier`); a Hub id's load that fails is a :class:`~bimotion.hub.HubError` of one line, its
     revision asked of the Hub once (:func:`bimotion.hub_models.hub_model`, as :func:`build_model`'s)."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -146,8 +146,12 @@ def load_classifier(model_name_or_path: str, **kwargs):
         error = not_a_classifier(model_name_or_path, labels)  # raised below: no Hub failure
         feature_extractor = None if error else AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
     if error:
-        raise ValueError(error)
+        raise NotAClassifier(error)
     return model, feature_extractor
+
+
+class NotAClassifier(ValueError):
+    """A model given to be scored that is no 13-label classifier (:func:`not_a_classifier`'s words): a user's error."""
 
 
 def not_a_classifier(model_name_or_path: str, labels: list[str]) -> str | None:
@@ -179,6 +183,36 @@ def whole_weights(model_name_or_path: str, **kwargs):
         detail = " ".join(str(err).split())
         why = f"{model_name_or_path}: a weight file is incomplete or damaged ({detail}): copy or download it again"
         raise found or DamagedFileError(why, detail) from None
+
+
+# the weight files transformers' from_pretrained loads a model folder from (no variant asked): one must be there
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+def missing_weights(folder: str | os.PathLike) -> str | None:
+    """Why the model folder ``folder`` (its config.json there) cannot load: none of :data:`WEIGHT_FILES` in it (a
+    copy cut short, config.json copied alone), naming the folder, the files looked for and the fix; None where one
+    is there, or where its config.json names a weight file of its own (``transformers_weights``) or does not read
+    (:func:`~.args.check_classifier` says why)."""
+    import json
+
+    path = Path(folder).expanduser()
+    if any((path / name).is_file() for name in WEIGHT_FILES):
+        return None
+    try:
+        if "transformers_weights" in json.loads((path / "config.json").read_text(encoding="utf-8")):
+            return None
+    except (OSError, ValueError, TypeError):
+        return None
+    return (
+        f"{folder}: the model folder holds no weights (none of {', '.join(WEIGHT_FILES)} beside its config.json): "
+        "copy or download the whole model folder again"
+    )
 
 
 def damaged_weights(model_name_or_path: str, *, cache_dir=None, revision=None) -> DamagedFileError | None:

@@ -37,6 +37,11 @@ def inference_file(model_name_or_path: str | os.PathLike, split: str, output_fil
     return (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
 
 
+class ScoresNotWritten(OSError):
+    """The scores file (:func:`inference_file`) could not be written (a full disk, a quota, a folder that went read-only as the clips were
+    predicted), in :func:`loaders.files.write_error`'s words: where, why and the fix.  A user's error."""
+
+
 class MixedModelFolder(ValueError):
     """A folder holding both a fine-tuned model and a probe: which one is meant cannot be told."""
 
