@@ -199,3 +199,40 @@ def test_a_recipe_that_runs_in_one_process_refuses_a_lone_launch_by_naming_pytho
     assert errors[0].startswith(f"{recipe}.py: error: {script} runs in one process, not 2: "), errors
     assert errors[0].endswith(f"; run it alone: python {script} ..."), errors
     assert "--multi_gpu" not in run.stderr
+
+
+LAUNCHED = {  # the launcher's command line (python -m accelerate.commands.launch ...), this process's sys.argv
+    "script": (["--cpu", "--num_processes", "2", str(TRAIN)], [str(TRAIN), "--bimotion", "D", "--num_processes", "1"]),
+    "module": (
+        ["--cpu", "--num_processes", "2", "-m", "bimotion"],
+        ["/x/bimotion/__main__.py", "advise", "--num_processes", "1"],
+    ),
+    "no-count": (["--cpu", str(TRAIN)], [str(TRAIN), "--bimotion", "D", "--num_processes", "4"]),
+}
+
+
+@pytest.mark.parametrize("case", LAUNCHED, ids=LAUNCHED)
+def test_a_scripts_own_num_processes_is_not_taken_for_the_launchers(monkeypatch, case):
+    """The count was read from the launcher's whole command line, its last --num_processes: the script's own flag of
+    that name (`accelerate launch --cpu --num_processes 2 train.py ... --num_processes 1`) hid the launch of 2 that
+    accelerate ran as one, which trained alone, silently; or, the count in accelerate's config, it was taken for
+    the launcher's ('not 4') where the MASTER_PORT was the user's own.  Only the launcher's options count now."""
+    from bimotion.training import processes
+
+    launcher, argv = LAUNCHED[case]
+    for name in processes.WORLD_SIZE_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ACCELERATE_USE_CPU", "True")
+    monkeypatch.setenv("MASTER_PORT", "29517")
+    monkeypatch.setattr(sys, "argv", argv)
+    parent = [sys.executable, "-m", "accelerate.commands.launch", *launcher, *argv[1:]]
+    monkeypatch.setattr(processes, "process_arguments", lambda pid: parent)
+    monkeypatch.setattr(processes, "process_environment", lambda pid: {"MASTER_PORT": "29517"})  # the user's own
+    monkeypatch.setattr(processes, "_cuda_gpus", lambda: 0)
+    said = processes.lone_launch()
+    if case == "no-count":
+        assert said is None  # before: "... in one process, not 4: ..."
+    else:  # before: None, the launch of 2 run as one going on
+        assert said is not None and said.startswith(f"accelerate launch started {argv[0]} in one process, not 2: "), (
+            said
+        )

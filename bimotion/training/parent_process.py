@@ -1,6 +1,6 @@
 """The process that started this one (its launcher), as Linux's ``/proc`` shows it: its command line
 (:func:`process_arguments`), the program that command line runs past its interpreter's options (:func:`program`),
-the value it gives a flag (:func:`flag_value`) and the environment it started with (:func:`process_environment`).
+its own options, before the script it launched (:func:`launcher_options`), the value they give a flag (:func:`flag_value`) and the environment it started with (:func:`process_environment`).
 Standard library only: read by :mod:`bimotion.training.processes` before anything heavy loads."""
 
 from __future__ import annotations
@@ -54,6 +54,17 @@ def program(arguments: list[str]) -> str | None:
                     next(rest, None)
                 break
     return None
+
+
+def launcher_options(arguments: list[str], launched: list[str]) -> list[str]:
+    """The launcher's own part of its command line ``arguments`` (``accelerate launch --cpu --num_processes 2``): what
+    comes before the script it launched (or ``-m``'s module), whose own arguments, ``launched`` (this process's
+    ``sys.argv[1:]``, passed on as they were given), end it: a script's own ``--num_processes`` is no launcher's.
+    Where they do not end it (a wrapper that changed ``sys.argv``), all of ``arguments``."""
+    launched = list(launched)
+    if len(arguments) > len(launched) and arguments[len(arguments) - len(launched) :] == launched:
+        return arguments[: len(arguments) - len(launched) - 1]
+    return arguments
 
 
 def flag_value(argv: list[str], flags: tuple[str, ...]) -> str | None:

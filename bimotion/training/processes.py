@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .parent_process import flag_value, process_arguments, process_environment, program
+from .parent_process import flag_value, launcher_options, process_arguments, process_environment, program
 
 
 def on_main_process() -> bool:
@@ -68,7 +68,8 @@ def lone_launch(script: str | None = None, alone: str | None = None) -> str | No
     ``ACCELERATE_USE_CPU`` and, for N > 1 (or several machines), ``MASTER_ADDR``/``MASTER_PORT`` but no
     ``WORLD_SIZE``: the process trained alone, N times the work of each of N, and with another global batch.  The
     fix is worded for the case, ``--cpu`` or the CUDA GPUs this process sees (:func:`_lone_fix`).  The launcher's
-    ``--num_processes`` decides where it gives one (a ``MASTER_PORT=29500`` exported as the launcher sets it hides
+    ``--num_processes``, its own (before the script: :func:`~.parent_process.launcher_options`; a script's flag of
+    that name is the script's), decides where it gives one (a ``MASTER_PORT=29500`` exported as the launcher sets it hides
     nothing); without one (a config's count), a ``MASTER_PORT`` the launcher's own environment held (Linux:
     ``/proc``) is the user's, not a sign of N > 1; a process whose
     parent is not accelerate's launcher (``python`` run with those variables exported, or a parent that cannot be
@@ -84,7 +85,8 @@ def lone_launch(script: str | None = None, alone: str | None = None) -> str | No
     ran = {program(arguments), Path(arguments[0]).name if arguments else None}
     if ran.isdisjoint(ACCELERATE_LAUNCHERS):  # a job script's python, say
         return None
-    count = flag_value(arguments, ("--num_processes", "--num-processes")) or "N"
+    own = launcher_options(arguments, sys.argv[1:])  # not the script's own --num_processes
+    count = flag_value(own, ("--num_processes", "--num-processes")) or "N"
     if count.isdigit() and int(count) <= 1:
         return None  # one process asked: a MASTER_PORT set is the user's
     launcher = process_environment(os.getppid())
