@@ -206,7 +206,7 @@ def main(argv=None) -> int:
         parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored, said=scoring_said
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
-    from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, terminate_as_interrupt
+    from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, take_pending_stop, terminate_as_interrupt
     from bimotion.training.evaluation import infer  # torch, datasets: after the arguments are checked
     from bimotion.training.provenance import recorded_command
 
@@ -241,7 +241,9 @@ def main(argv=None) -> int:
         if training_args.process_index == 0:
             print(f"{stop_word(err)}: {stopped_words(scores, before)}", file=sys.stderr)
         return exit_code(err)
-    if (word := late_stop(late)) and training_args.process_index == 0:
+    if training_args.process_index != 0 and take_pending_stop():  # held in on_main_process_only: said by its process
+        print(HELD.format(process=training_args.process_index), file=sys.stderr)
+    elif (word := late_stop(late)) and training_args.process_index == 0:
         print(f"{word} came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
         from bimotion.training.model_card import tested_as
@@ -251,6 +253,14 @@ def main(argv=None) -> int:
         print(f"\nscores of {recipe.model}: {result['output_file']}")
         print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"], names=names))
     return 0
+
+
+# a SIGTERM to another process of a launch as it waited for the main process's scores (seconds away): held until they
+# came (on_main_process_only), so the run finished; the process that got it says so, once, and exits 0
+HELD = (
+    "SIGTERM came to process {process} as it waited for the main process's scores: held until they arrived; the run "
+    "finished all the same; nothing to rerun"
+)
 
 
 def _file_state(path: Path) -> tuple[int, int] | None:

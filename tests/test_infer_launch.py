@@ -193,11 +193,17 @@ def test_a_sigterm_to_a_process_waiting_for_the_main_processs_scores_lets_the_ru
     """SIGTERM to process 1 while it waits for the main process to score and write: it stopped in the wait, and
     the main process, its file written, met a gloo error as it sent its result (a traceback, no scores printed,
     the launch failed).  Now the stop waits for the result (it is seconds away): the run finishes, every process
-    exits 0, and the scores are printed once."""
+    exits 0, and the scores are printed once; process 1 says, once, that its SIGTERM was held (it said nothing: the
+    run finished as if none had come)."""
     run, ended, scores = _stopped_as_it_scores(made, tmp_path, "waiting")
     assert run.returncode == 0 and "[rank" not in run.stderr, run.stderr[-3000:]
     assert ended == {"exit-of-rank-0": "0", "exit-of-rank-1": "0"}, ended
     assert run.stdout.count(f"scores of {made['model']}: {scores}") == 1 and scores.is_file(), run.stdout[-2000:]
+    held = (
+        "SIGTERM came to process 1 as it waited for the main process's scores: held until they arrived; the run "
+        "finished all the same; nothing to rerun\n"
+    )
+    assert run.stderr.count(held) == 1 and "came as the run ended" not in run.stderr, run.stderr[-3000:]
 
 
 @pytest.mark.slow  # a CPU launch of 2 processes (~15 s)

@@ -241,6 +241,9 @@ def on_main_process_only(work, process_index: int, world_size: int):
     which long scoring on a CPU would outlast.  A SIGTERM to a waiting process is left pending until the outcome is
     there (:func:`bimotion.signals.stop_at_safe_points`), and a Ctrl-C raised once it is there
     (:func:`bimotion.signals.ctrl_c_held`): taken in the wait, either left the main process a gloo error.
+    A SIGTERM is held, not taken as the main process's own stop is (which ends every process with ``terminated``):
+    the outcome is seconds away and whole, so the caller finishes with it and says the stop was held, on that process
+    (:func:`bimotion.signals.take_pending_stop`; ``recipes/infer.py``'s ``HELD`` line, exit 0).
     One process, or no process group: ``work()`` here."""
     import torch.distributed as dist
 
