@@ -62,20 +62,27 @@ def test_a_scores_file_a_full_disk_stops_is_one_line_naming_it(made, tmp_path, m
     assert "Traceback" not in said and not scores.exists()
 
 
-def test_a_model_folder_without_weights_is_refused_before_any_data_is_read(made, tmp_path, capsys):  # noqa: F811
-    """A model folder whose config.json is there but not its weights (a copy cut short): the test set was loaded
-    (into --dataset_cache_dir) before the model's load failed with transformers' words.  It is now a usage error
-    naming the folder and the fix, before any data is read."""
+MISSING = {  # a file of the model folder left out of its copy, and what infer.py says of it
+    "model.safetensors": "the model folder holds no weights (none of model.safetensors, model.safetensors.index.json, "
+    "pytorch_model.bin, pytorch_model.bin.index.json beside its config.json): copy or download the whole model folder "
+    "again",
+    "preprocessor_config.json": "preprocessor_config.json is missing (a fine-tuned model folder holds it beside "
+    "config.json and the weights: copy the whole folder)",
+}
+
+
+@pytest.mark.parametrize("left_out", MISSING, ids=MISSING)
+def test_a_model_folder_copied_in_part_is_refused_before_any_data_is_read(made, tmp_path, capsys, left_out):  # noqa: F811
+    """A model folder whose config.json is there but not its weights, or not its feature extractor's settings (a
+    copy cut short): the test set was loaded (into --dataset_cache_dir) before the model's load failed with
+    transformers' OSError ("Error no file named model.safetensors...", "Can't load feature extractor for..."), an
+    `error:` line.  It is now a usage error naming the folder and the fix, before any data is read."""
     model = Path(shutil.copytree(made["model"], tmp_path / "model"))
-    (model / "model.safetensors").unlink()
+    (model / left_out).unlink()
     cache = tmp_path / "cache"
     with pytest.raises(SystemExit) as exit_:
         recipe("infer").main(_argv(model, made["data"], "--dataset_cache_dir", cache))
     said = capsys.readouterr().err
     assert exit_.value.code == 2, said
-    assert (
-        f": error: --model {model}: the model folder holds no weights (none of model.safetensors, "
-        "model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json beside its config.json): "
-        "copy or download the whole model folder again\n"
-    ) in said, said
+    assert f": error: --model {model}: {MISSING[left_out]}\n" in said, said
     assert not cache.exists()  # before: the test set's Arrow files, written as it loaded

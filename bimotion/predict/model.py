@@ -113,7 +113,7 @@ def load_predictor(
 
     from bimotion.hub_models import LOAD_ERRORS, load_failure, model_kwargs
     from bimotion.hub_timeouts import TimeoutSettingError
-    from bimotion.training.model import whole_weights
+    from bimotion.training.model import NO_FEATURE_EXTRACTOR, whole_weights
 
     source = str(model)
     check_source(source)
@@ -132,10 +132,7 @@ def load_predictor(
         folder = Path(os.path.expanduser(source))
         if folder.is_dir():
             if net is not None and not (folder / "preprocessor_config.json").is_file():  # a folder copied in part
-                raise PredictError(
-                    f"cannot load model {source}: preprocessor_config.json is missing (a fine-tuned model folder "
-                    "holds it beside config.json and the weights: copy the whole folder)"
-                ) from err
+                raise PredictError(f"cannot load model {source}: {NO_FEATURE_EXTRACTOR}") from err
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
         # a stall, a refusal: bimotion.hub's one wording, as fine-tuning's and the probe's loads say it

@@ -124,12 +124,13 @@ def check_model(
 
 
 def check_classifier(value: str, flag: str) -> None:
-    """A model folder (:func:`check_model` passed) whose config.json names the 13 BiMotion labels:
+    """A model folder (:func:`check_model` passed) whose config.json names the 13 BiMotion labels, its
+    preprocessor_config.json beside it (:data:`.model.NO_FEATURE_EXTRACTOR`):
     a base model or another task's classifier is an ArgumentError before any data is read, not a
     traceback once it loads (:func:`.model.not_a_classifier`; a Hub id is checked as it loads)."""
     import json
 
-    from .model import not_a_classifier
+    from .model import NO_FEATURE_EXTRACTOR, not_a_classifier
     from .outputs import MODEL_CONFIG, model_kind
 
     path = Path(value).expanduser()
@@ -143,6 +144,8 @@ def check_classifier(value: str, flag: str) -> None:
         raise ArgumentError(f"{flag} {value}: its {MODEL_CONFIG} does not read ({one_line(err)})") from err
     if error := not_a_classifier(value, labels):
         raise ArgumentError(f"{flag} {error}")
+    if not (path / "preprocessor_config.json").is_file():  # else transformers' OSError once the data is read
+        raise ArgumentError(f"{flag} {value}: {NO_FEATURE_EXTRACTOR}")
 
 
 def check_positive(obj, *names: str, optional: bool = False) -> None:

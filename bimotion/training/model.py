@@ -185,6 +185,13 @@ def whole_weights(model_name_or_path: str, **kwargs):
         raise found or DamagedFileError(why, detail) from None
 
 
+# a fine-tuned model folder copied without its feature extractor's settings, as infer.py, project.py (before any data
+# is read: args.check_classifier) and `bimotion predict` say it
+NO_FEATURE_EXTRACTOR = (
+    "preprocessor_config.json is missing (a fine-tuned model folder holds it beside config.json and the weights: "
+    "copy the whole folder)"
+)
+
 # the weight files transformers' from_pretrained loads a model folder from (no variant asked): one must be there
 WEIGHT_FILES = (
     "model.safetensors",
