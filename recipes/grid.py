@@ -130,8 +130,11 @@ def in_progress(err: KeyboardInterrupt) -> str:
     """What the rerun does with the model a stop came in, for the closing line: the one wording of every path (a
     unit trained or reused by :func:`bimotion.grid.workers.work`, one scored again before the tables by
     ``rescore_stale``), from what the stop recorded (``stopped_in``: the unit's model folder; where it stopped) and
-    what that folder holds (its trained-model marker, a checkpoint)."""
+    what that folder holds (its trained-model marker, a checkpoint); one it cannot look at (a folder that cannot be
+    entered, a marker that is no file: :func:`bimotion.grid.saved.marker_at`) said so, naming it and the fix, in the
+    closing line, not a traceback after it."""
     from bimotion.grid.config import MARKER
+    from bimotion.grid.saved import marker_at
     from bimotion.grid.stops import SCORING, stopped_before
     from bimotion.training.checkpoints import last_checkpoint
     from bimotion.training.stopping import not_scored_words
@@ -142,7 +145,12 @@ def in_progress(err: KeyboardInterrupt) -> str:
             f"the model in progress is trained, but {unscored} were not scored: "
             "the rerun trains nothing of it, it scores from its last checkpoint"
         )
-    if before == SCORING or (folder and (folder / MARKER).is_file()):  # trained and marked (a rerun reuses it):
+    stake = "the grid cannot tell whether the model in progress is trained"
+    try:  # its folder that cannot be entered, a folder, FIFO or dead link in its marker's place: one error's words
+        marked = before != SCORING and folder and marker_at(folder / MARKER, stake)
+    except DamagedFileError as unseen:
+        return f"the model in progress cannot be looked at: {unseen}"
+    if before == SCORING or marked:  # trained and marked (a rerun reuses it):
         # stopped before its scoring (stops.stop_after_training), in it, or as it was read to be reused or scored again
         return "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
     if before:  # between models, before or while the tables are written (stops.stop_if_asked, stopping_before)

@@ -85,15 +85,16 @@ def single(tmp_path_factory):
     return {"root": root, "out": out, "data": {"bimotion": data["bimotion"]}, "batches": batches}
 
 
-def _grid(root: Path, out: Path, data: dict, *, launch: bool, trouble: str = "") -> tuple:
-    """recipes/grid.py on ``out``, in one process or a CPU launch of 2: the run, and each rank's batch sizes."""
+def _grid(root: Path, out: Path, data: dict, *extra: str, launch: bool, trouble: str = "") -> tuple:
+    """recipes/grid.py on ``out`` (``extra``: more of its arguments), in one process or a CPU launch of 2: the run,
+    and each rank's batch sizes."""
     import yaml
 
     record = root / f"{out.name}-record"
     record.mkdir()
     config = root / "grid.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
-    args = ["--config", config, "--output_dir", out, *[f"--{k}={v}" for k, v in data.items()]]
+    args = ["--config", config, "--output_dir", out, *[f"--{k}={v}" for k, v in data.items()], *extra]
     script, recipe = root / "recorded_grid.py", REPO / "recipes" / "grid.py"
     command = cpu_launch(script, recipe, *args) if launch else [sys.executable, str(script), str(recipe), *args]
     env = subprocess_env(SCORED_RECORD=str(record), GRID_ON_RANK_1=trouble)
@@ -102,12 +103,14 @@ def _grid(root: Path, out: Path, data: dict, *, launch: bool, trouble: str = "")
     return run, dict(sorted(batches.items()))
 
 
-def _trained_only(single, name: str) -> Path:
-    """A copy of the single run's folder with its trained model and datasets' cache, nothing predicted or scored,
-    whose plan says its models were trained by a launch of 2 (a grid refuses a launch of another count on a folder,
-    whose models it would reuse: their batch differs); the weights are the single run's, so the predictions are."""
+def _trained_only(single, name: str, *, scored: bool = False) -> Path:
+    """A copy of the single run's folder with its trained model and datasets' cache, nothing predicted or scored
+    (``scored``: its predictions and metrics files kept too, no tables), whose plan says its models were trained by
+    a launch of 2 (a grid refuses a launch of another count on a folder, whose models it would reuse: their batch
+    differs); the weights are the single run's, so the predictions are."""
     out = single["root"] / name
-    shutil.copytree(single["out"], out, ignore=shutil.ignore_patterns("predictions", "metrics", "tables", "claims"))
+    left_out = ("tables", "claims") if scored else ("predictions", "metrics", "tables", "claims")
+    shutil.copytree(single["out"], out, ignore=shutil.ignore_patterns(*left_out))
     plan = json.loads((out / "plan.json").read_text())
     plan["settings"]["training"]["processes_training_each_model"] = 2
     (out / "plan.json").write_text(json.dumps(plan, indent=2))
@@ -166,3 +169,41 @@ def test_what_one_process_meets_in_the_grids_scoring_stops_every_process(single,
             "terminated during model zho_eld seed 0: rerun the same command to continue; finished models are reused "
             "and the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
         ], said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("odd", ["marker", "prediction"])
+def test_an_error_of_the_main_process_alone_stops_every_process_said_once(single, odd):
+    """The main process alone looks at a unit's files, the others waiting for its answer: whether the unit is
+    finished (workers.work, at a broadcast), and before the tables whether its metrics file describes its saved
+    predictions (workers.stale_metrics, the others at a barrier).  Where it stopped with an error there (a
+    trained-model marker that is a link to no file; a prediction file cut short, met by shard 1/2's worker, which
+    writes the tables), process 1 did not hang, but ended in a traceback of its own beside the error line
+    ("[rank1]: ... Connection closed by peer", gloo's).  The error reaches every process now
+    (on_main_process_only): one error: line, said by the main process, nothing written, and no traceback of
+    process 1's (the launcher's own report of a failed process is accelerate's)."""
+    out = _trained_only(single, f"odd-{odd}", scored=odd == "prediction")
+    if odd == "marker":
+        path = out / "models" / "zho_eld" / "seed0" / "grid-trained.json"
+        path.unlink()
+        gone = single["root"] / "unmounted" / path.name
+        path.symlink_to(gone)
+        shard, said = (
+            (),
+            (
+                f"error: {path}: a link to {gone}, which leads to no file (No such file or directory), so the grid cannot "
+                "tell whether zho_eld seed 0 is trained: put back the file it points to (on a disk not mounted now?), or "
+                "remove the link to train that model again, then run the same command again"
+            ),
+        )
+    else:
+        path = sorted(out.glob("predictions/*/seed0/*.npz"))[0]
+        path.write_bytes(path.read_bytes()[:100])
+        shard, said = ("--shard", "1/2"), f"error: {path}: not a whole prediction file ("
+    run, batches = _grid(single["root"], out, single["data"], *shard, launch=True)
+    told = run.stdout[-2000:] + run.stderr[-4000:]
+    assert run.returncode != 0 and not batches and not (out / "tables").exists(), told
+    (line,) = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert line == said if odd == "marker" else line.startswith(said), told
+    assert "[rank1]" not in run.stderr and "Connection closed by peer" not in run.stderr, told
+    assert path.is_symlink() if odd == "marker" else len(path.read_bytes()) == 100

@@ -472,9 +472,10 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     """A folder standing where a unit writes its prediction or metrics file, its confusion figure or its trained
     model's marker (a user's mkdir, a half-copied output) ended python recipes/grid.py with an IsADirectoryError
     traceback from the write, exit 1 (the marker's once its model was trained again: the folder was no marker).
-    It is one error: line now, exit 2 (the marker's before anything trains), naming the path, what it should be and
-    the fix (remove or rename that folder), no claim and no temporary file left behind; the fix holds: the folder
-    removed, the same command finishes."""
+    It is one error: line now, exit 2 (the marker's, a prediction file's and a metrics file's from the check of
+    whether the unit is finished, workers.saved_files, before anything is trained or scored), naming the path, what
+    it should be and the fix (remove or rename that folder), no claim and no temporary file left behind; the fix
+    holds: the folder removed, the same command finishes."""
     import shutil
 
     import yaml
@@ -498,9 +499,9 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
     what, stake = {
-        "predictions": ("a prediction file", f"save zho_eld seed 0's predictions of {path.stem}"),
-        "metrics": ("a metrics file", "save zho_eld seed 0's scores"),
-        "marker": ("a trained-model marker", "tell whether zho_eld seed 0 is trained"),  # its check of the unit
+        "predictions": ("a prediction file", "tell whether zho_eld seed 0 is scored"),  # its check of the unit
+        "metrics": ("a metrics file", "tell whether zho_eld seed 0 is scored"),
+        "marker": ("a trained-model marker", "tell whether zho_eld seed 0 is trained"),
         "confusion": ("a figure", "save zho_eld seed 0's confusion figure"),
     }[which]
     assert line == (
@@ -726,6 +727,18 @@ def _grid_recipe(out: Path, data_dirs, tmp_path: Path, *shard: str, unprivileged
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
 
 
+def _each_worker_stops(out: Path, data_dirs, tmp_path: Path, said: str, unsaid: str) -> None:
+    """python recipes/grid.py on the grid ``out`` by the unit's own worker (the one worker's) and another shard's
+    (``--shard 1/2``): each exits 2, no traceback, its one error: line ``error: {said}``, ``unsaid`` not in its log
+    and no claim left."""
+    for shard in ((), ("--shard", "1/2")):
+        proc = _grid_recipe(out, data_dirs, tmp_path, *shard)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (shard, proc.stdout, proc.stderr)
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line == f"error: {said}", shard
+        assert unsaid not in proc.stdout and not list(out.glob("claims/*.claim"))
+
+
 @pytest.mark.parametrize("damage", ["folder", "fifo", "dead link"])
 def test_a_marker_that_is_no_file_is_one_error_line_for_every_worker(finished_grid, data_dirs, tmp_path, damage):
     """A finished unit's marker (grid-trained.json) that is no file: a folder or a FIFO in its place was a unit
@@ -757,12 +770,7 @@ def test_a_marker_that_is_no_file_is_one_error_line_for_every_worker(finished_gr
         said = f"{marker}: a link to {gone}, which leads to no file (No such file or directory), {stake}: put back the "
         said += "file it points to (on a disk not mounted now?), or remove the link to train that model again, then "
         said += "run the same command again"
-    for shard in ((), ("--shard", "1/2")):  # its own worker's (shard 0/2's, or the one worker's), another shard's
-        proc = _grid_recipe(out, data_dirs, tmp_path, *shard)
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (shard, proc.stdout, proc.stderr)
-        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
-        assert line == f"error: {said}", shard
-        assert "[grid] training " not in proc.stdout and not list(out.glob("claims/*.claim"))
+    _each_worker_stops(out, data_dirs, tmp_path, said, "[grid] training ")
     assert not (out / "tables").exists()
     assert marker.is_symlink() if damage == "dead link" else not marker.is_file()
 
@@ -808,6 +816,111 @@ except Exception as err:
     assert proc.stdout.strip() == (
         f"DamagedFileError: {folder}: cannot enter this folder (Permission denied), so {marker} cannot be read and "
         f"the tables cannot read the labels zho_eld seed 0 was trained on: {fix}"
+    ), proc.stdout + proc.stderr
+
+
+def _unit_file(out: Path, which: str) -> Path:
+    """The finished unit's first prediction file (``which``: ``prediction``) or its metrics file, in the grid ``out``."""
+    if which == "prediction":
+        return sorted((out / "predictions").rglob("*.npz"))[0]
+    return out / "metrics" / "zho_eld" / "seed0.json"
+
+
+@pytest.mark.parametrize("which", ["prediction", "metrics"])
+def test_a_unit_folder_that_cannot_be_entered_is_one_error_line_naming_it(finished_grid, data_dirs, tmp_path, which):
+    """A finished unit's predictions or metrics folder that cannot be entered (``chmod 000`` on
+    ``predictions/zho_eld/seed0``, ``metrics/zho_eld``) ended python recipes/grid.py, the unit's own worker's and
+    another shard's, with a PermissionError traceback from workers.finished's is_file(), exit 1.  It is the one line
+    of a folder that cannot be entered now, as for its model folder: the folder, the file it stops reading, what the
+    grid cannot do and the fix, exit 2, no claim left (run unprivileged: skipped where root cannot drop its
+    capabilities)."""
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    folder = _unit_file(out, which).parent
+    path = folder / ("bimotion.csed.zho_eld.npz" if which == "prediction" else "seed0.json")  # the first looked at
+    for shard in ((), ("--shard", "1/2")):  # its own worker's, another shard's
+        folder.chmod(0o000)
+        try:
+            proc = _grid_recipe(out, data_dirs, tmp_path, *shard, unprivileged_run=True)
+        finally:
+            folder.chmod(0o755)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (shard, proc.stderr)
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line == (
+            f"error: {folder}: cannot enter this folder (Permission denied), so {path} cannot be read and the grid "
+            "cannot tell whether zho_eld seed 0 is scored: make it readable (chmod u+rx, or run as its owner), then "
+            "run the same command again"
+        ), shard
+        assert "[grid] training " not in proc.stdout and not list(out.glob("claims/*.claim"))
+    assert not (out / "tables").exists()
+
+
+@pytest.mark.parametrize("damage", ["dead link", "fifo"])
+@pytest.mark.parametrize("which", ["prediction", "metrics"])
+def test_a_unit_file_that_is_no_file_is_one_error_line_as_its_markers(
+    finished_grid, data_dirs, tmp_path, which, damage
+):
+    """A finished unit's prediction or metrics file that is a link to no file (a disk not mounted) or a FIFO: its
+    own worker scored the unit again and replaced the link or FIFO with a new file, silently, exit 0; another
+    shard's worker said it was "(shard 0/2's, trained, not scored)", exit 0.  Every worker stops now with one
+    error: line naming it and the fix, as it does for such a trained-model marker (saved.file_at, marker_at's
+    check): exit 2, nothing scored, the link left as it was; removed, the unit's worker makes that file again."""
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    path = _unit_file(out, which)
+    path.unlink()
+    stake = "so the grid cannot tell whether zho_eld seed 0 is scored"
+    if damage == "fifo":
+        os.mkfifo(path)
+        said = f"{path}: a FIFO, socket or device, not a {which} file (not opened), {stake}: remove it, then run the "
+        said += "same command again"
+    else:
+        gone = tmp_path / "unmounted" / path.name
+        path.symlink_to(gone)
+        again = (
+            "predicts that model's test clips again and scores it"
+            if which == "prediction"
+            else "scores that model and seed again from its saved predictions"
+        )
+        said = f"{path}: a link to {gone}, which leads to no file (No such file or directory), {stake}: put back the "
+        said += "file it points to (on a disk not mounted now?), or remove the link, then run the same command again "
+        said += f"(a grid run in shards: that unit's shard): the grid {again}"
+    _each_worker_stops(out, data_dirs, tmp_path, said, "scored")
+    assert not (out / "tables").exists()
+    assert path.is_symlink() if damage == "dead link" else path.is_fifo()
+    if damage == "dead link" and which == "prediction":  # the fix holds
+        path.unlink()
+        proc = _grid_recipe(out, data_dirs, tmp_path)
+        assert proc.returncode == 0 and path.is_file() and (out / "tables").is_dir(), proc.stderr
+
+
+def test_a_stop_in_a_model_folder_that_cannot_be_entered_says_so_in_its_closing_line(tmp_path):
+    """The closing line of a stopped grid (recipes/grid.py's in_progress) asked is_file() of the marker in the
+    stopped unit's model folder: one that cannot be entered (``chmod 000``) turned the line into a PermissionError
+    traceback raised while the stop was handled.  The line says now that it cannot look at the model in progress,
+    naming the folder and its fix (saved.marker_at's words; run unprivileged: skipped where root cannot drop its
+    capabilities)."""
+    folder = tmp_path / "grid" / "models" / "zho_eld" / "seed0"
+    folder.mkdir(parents=True)
+    code = f"""import sys
+from pathlib import Path
+sys.path.insert(0, {str(REPO / "tests")!r})
+from conftest import load_recipe
+stop = KeyboardInterrupt("stopped by Ctrl-C")
+stop.stopped_in = Path({str(folder)!r})
+print(load_recipe("grid").in_progress(stop))
+"""
+    proc = run_snippet_locked(code, folder, 0o755)
+    assert proc.returncode == 0 and proc.stdout.strip() == (
+        f"the model in progress cannot be looked at: {folder}: cannot enter this folder (Permission denied), so "
+        f"{folder / 'grid-trained.json'} cannot be read and the grid cannot tell whether the model in progress is "
+        "trained: make it readable (chmod u+rx, or run as its owner), then run the same command again"
     ), proc.stdout + proc.stderr
 
 

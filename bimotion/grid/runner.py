@@ -323,7 +323,7 @@ class Grid:
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
         from .stops import stop_if_asked, stop_if_lost_in_launch, stopping_before
-        from .workers import SHARE_DONE, report_once, work
+        from .workers import SHARE_DONE, tables_on_main, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         own = self.trainer is not train_model  # registered in __init__, before the plan; trains on one process
@@ -348,9 +348,9 @@ class Grid:
                 "that finishes the last of them writes the tables. For what no live worker holds (its worker gone, "
                 "or not started), rerun its shard, or this command with --shard 0/1 for every unit left and the tables."
             )
-        elif self.ranks.is_main:
+        elif not missing:  # rank 0 writes them, the others wait: its error (a unit's file) stops each, said once
             with stopping_before("the tables"):  # their checks, rescoring, tables and figures: no model in progress
-                result = report_once(self)
+                result = tables_on_main(self)
         self.ranks.barrier()
         return result
 

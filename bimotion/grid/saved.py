@@ -40,6 +40,13 @@ def read_predictions(path: Path, model: str, seed: int) -> dict:
         raise damaged_npz(path, err, stake) from err
 
 
+# a unit's prediction file gone (deleted, a link removed): what the rerun does (:func:`damaged_npz`, :func:`file_at`)
+PREDICT_AGAIN = (
+    "then run the same command again (a grid run in shards: that unit's shard): the grid predicts that model's test "
+    "clips again and scores it"
+)
+
+
 def damaged_npz(path: Path, err: Exception, stake: str):
     """The :class:`~loaders.errors.DamagedFileError` of a saved prediction file that is no whole ``.npz`` (``err``:
     numpy's or zipfile's words): the file, ``stake`` and the fix (deleted, the grid predicts it again)."""
@@ -47,8 +54,7 @@ def damaged_npz(path: Path, err: Exception, stake: str):
 
     return DamagedFileError(
         f"{path}: not a whole prediction file ({err}: cut short by a crash or a copy, or no .npz), so {stake}: "
-        "delete it, then run the same command again (a grid run in shards: that unit's shard): the grid predicts "
-        "that model's test clips again and scores it",
+        f"delete it, {PREDICT_AGAIN}",
         str(err),
     )
 
@@ -124,11 +130,22 @@ def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND, keys: tupl
 
 
 def marker_at(path: Path, stake: str, *, again: str = SAME_COMMAND) -> bool:
-    """Whether a trained model's marker is at ``path`` (a file, or a link to one; False: nothing there), asked before
-    a marker is read, never opening it.  Anything else there is one line naming it and the fix, not a model to train
-    (again, its link replaced by the new marker) or to wait for: a folder (:func:`folder_in_place`), a FIFO, socket
-    or device (:func:`_special`), a link to no file; a folder above it that cannot be entered :func:`unreadable`'s
-    (``stake``: what the grid cannot do; ``again``: as :func:`read_marker`'s)."""
+    """Whether a trained model's marker is at ``path`` (:func:`file_at`), asked before a marker is read: a link to no
+    file there is to be put back, or removed to train that model again (``stake``: what the grid cannot do;
+    ``again``: as :func:`read_marker`'s)."""
+    return file_at(
+        path, "trained-model marker", stake, link_fix=f" to train that model again, then {again}",
+        folder_fix=MARKER_FOLDER_FIX.format(again=again),
+    )  # fmt: skip
+
+
+def file_at(path: Path, what: str, stake: str, *, link_fix: str, folder_fix: str | None = None) -> bool:
+    """Whether the grid's file ``path`` (a ``what``: trained-model marker, prediction file, metrics file) is there (a
+    file, or a link to one; False: nothing there), asked never opening it.  Anything else there is one line naming it
+    and the fix, not a file to make (again, its link or FIFO replaced by the new file) or to wait for: a folder
+    (:func:`folder_in_place`, ``folder_fix``: :data:`REMOVE_FOLDER` by default), a FIFO, socket or device
+    (:func:`_special`), a link to no file (put back the file it points to, or remove the link``link_fix``); a folder
+    above it that cannot be entered :func:`unreadable`'s (``stake``: what the grid cannot do)."""
     import errno
     import os
     import stat
@@ -146,15 +163,14 @@ def marker_at(path: Path, stake: str, *, again: str = SAME_COMMAND) -> bool:
             raise
         raise DamagedFileError(
             f"{path}: a link to {os.readlink(path)}, which leads to no file ({err.strerror}), so {stake}: put back "
-            f"the file it points to (on a disk not mounted now?), or remove the link to train that model again, then "
-            f"{again}",
+            f"the file it points to (on a disk not mounted now?), or remove the link{link_fix}",
             str(err),
         ) from err
     if stat.S_ISDIR(mode):
         err = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        raise folder_in_place(path, "a trained-model marker", stake, MARKER_FOLDER_FIX.format(again=again), err)
+        raise folder_in_place(path, f"a {what}", stake, folder_fix or REMOVE_FOLDER, err)
     if not stat.S_ISREG(mode):
-        raise _special(path, "trained-model marker", stake)
+        raise _special(path, what, stake)
     return True
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from loaders.tables import counted
 
 from ..signals import stopped_during
+from ..training.processes import on_main_process_only
 from .claims import Claim, describe, in_shard, read_claim
 from .config import MARKER
 from .plan import PlannedModel
 from .saved import (
+    PREDICT_AGAIN,
     PREDICTIONS_SHA256,
+    SCORE_AGAIN,
     SCORED_IN,
     concat_predictions,
+    file_at,
     marker_at,
     one_dtype,
     prediction_records,
@@ -50,16 +54,25 @@ def units(grid) -> list[tuple[PlannedModel, int]]:
 def finished(grid, model: PlannedModel, seed: int) -> bool:
     """Trained (its marker), predicted on every test shard and scored (its metrics file, written last,
     which the tables read): only rescoring is left, which is cheap.  A unit whose predictions are
-    saved but whose metrics are not yet is its worker's still, so the tables wait for it.  A marker that is no file
-    (a folder, a FIFO, a link to no file) or in a folder that cannot be entered: one line naming it and the fix
-    (:func:`.saved.marker_at`), not a unit to train again or say is not started."""
-    return (
-        marker_at(
-            grid.model_dir(model, seed) / MARKER, f"the grid cannot tell whether {model.name} seed {seed} is trained"
-        )
-        and all(grid.prediction_file(model, seed, s).is_file() for s in grid.plan.test_shards)
-        and grid.metrics_file(model, seed).is_file()
+    saved but whose metrics are not yet is its worker's still, so the tables wait for it."""
+    return all(saved_files(grid, model, seed))
+
+
+def saved_files(grid, model: PlannedModel, seed: int) -> tuple[bool, bool]:
+    """Whether the unit is trained (its marker) and whether it is scored (every prediction file and its metrics
+    file), each of its files looked at, never opened (:func:`.saved.file_at`).  One that is no file (a folder, a
+    FIFO, a link to no file) or in a folder that cannot be entered: one line naming it and the fix, not a unit to
+    train or score again (a link or FIFO replaced by the new file) or to say is not started or not scored."""
+    trained = marker_at(
+        grid.model_dir(model, seed) / MARKER, f"the grid cannot tell whether {model.name} seed {seed} is trained"
     )
+    stake = f"the grid cannot tell whether {model.name} seed {seed} is scored"
+    predicted = [
+        file_at(grid.prediction_file(model, seed, s), "prediction file", stake, link_fix=f", {PREDICT_AGAIN}")
+        for s in grid.plan.test_shards
+    ]
+    scored = file_at(grid.metrics_file(model, seed), "metrics file", stake, link_fix=f", {SCORE_AGAIN}")
+    return trained, all(predicted) and scored
 
 
 def work(grid) -> list[str]:
@@ -77,7 +90,8 @@ def work(grid) -> list[str]:
         )  # fmt: skip
         grid.log(f"[grid] {counts}{share}{world}")
     for done, (_, model, seed) in enumerate(mine, 1):
-        if not ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
+        # rank 0 looks; a file of the unit that is no file (saved_files) stops every process with its error, said once
+        if not on_main_process_only(lambda m=model, s=seed: finished(grid, m, s), *ranks.processes):
             stop_if_asked(grid)  # before training anything new
         # a finished unit is rescored from its saved predictions (predicted again in another dtype): under its
         # claim too, as the tables' worker scores one again (rescore_stale), so no two write its files at once
@@ -96,7 +110,7 @@ def work(grid) -> list[str]:
         finally:
             if isinstance(claim, Claim):  # held by this worker (else the holder's record, or None: not rank 0)
                 claim.release()
-    return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
+    return on_main_process_only(lambda: unfinished(grid), *ranks.processes)
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
@@ -127,7 +141,8 @@ def unfinished(grid) -> list[str]:
     """Every unfinished unit, with who holds it, whose worker is gone, or whose shard it is."""
     out = []
     for i, (model, seed) in enumerate(units(grid)):
-        if finished(grid, model, seed):
+        trained, scored = saved_files(grid, model, seed)
+        if trained and scored:  # finished
             continue
         claim = read_claim(grid.claims.path(unit_name(model, seed)))
         gone = grid.claims.stale(claim) if claim is not None else None
@@ -137,7 +152,6 @@ def unfinished(grid) -> list[str]:
         elif claim is not None:
             why = f"{shard}its worker {describe(claim)} is gone: {gone}"
         else:
-            trained = (grid.model_dir(model, seed) / MARKER).is_file()
             why = shard + ("trained, not scored" if trained else "not started")
         out.append(f"{model.name} seed {seed} ({why})")
     return out
@@ -248,6 +262,16 @@ def report_once(grid):
                 f"{'; '.join(left.values())}. {who}, rerun this command once its claim is taken over: it writes them."
             )
             return None
+
+
+def tables_on_main(grid):
+    """:func:`report_once` on rank 0 (its result; None on the others), every other process of a launch waiting for
+    it (:func:`~bimotion.training.processes.on_main_process_only`): an error there (a unit's file the check before
+    the tables cannot read, :func:`stale_metrics`) stops each process with it, said once, where the others, waiting
+    at a barrier, ended in a traceback of their own (the connection to rank 0 closed)."""
+    written = []
+    on_main_process_only(lambda: written.append(report_once(grid)), *grid.ranks.processes)
+    return written[0] if written else None
 
 
 def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
