@@ -257,22 +257,54 @@ def source_flags(name: str, source: str | os.PathLike | None = None) -> str:
     return " ".join(f"{flag} {shlex.quote(f'{name}={value}')}" for flag, value in given if value is not None)
 
 
-def check_own_groups(bench: Benchmark, sources: Mapping | None = None) -> None:
+def prepare_command(
+    bench: str, names: Iterable[str], sources: Mapping, out_dir=None, *, alone: bool = True, **options
+) -> str:
+    """``BENCH prepare`` of the corpora ``names``, ready to paste: their flags as ``sources`` (``{corpus:
+    folder}``) gives them (:func:`source_flags`), ``--output`` (``out_dir`` where they are all the corpora
+    given, ``alone``; else a folder beside it named after ``bench``, as the others stay there; none where
+    ``out_dir`` is None) and the options given that change what is written (``protocol``, ``seed``, ``skip_bad``)."""
+    from pathlib import Path
+
+    from loaders.files import normal_path
+
+    command = [f"{bench} prepare", *(source_flags(n, sources.get(n)) for n in names)]
+    if out_dir is not None:
+        out = str(out_dir)
+        if not alone:  # the others stay in the folder given: a folder of its own beside it
+            base = normal_path(out) if ".." in Path(out).parts else Path(out).expanduser()  # `..` has no parent
+            out = str(base.parent / (bench if base.name != bench else f"{base.name}-only"))
+        command.append(f"--output {shlex.quote(out)}")
+    if options.get("protocol", "paper") != "paper":
+        command.append(f"--protocol {options['protocol']}")
+    command += [f"--seed {options['seed']}"] * bool(options.get("seed")) + ["--skip-bad"] * bool(
+        options.get("skip_bad")
+    )
+    return " ".join(command)
+
+
+def check_own_groups(
+    bench: Benchmark, sources: Mapping | None = None, *, groups: Mapping | None = None, out_dir=None, **options
+) -> None:
     """A user corpus's group that another built-in benchmark holds (Cantonese ``yue_eld`` in BiMotion:
     YueMotion's), or a corpus named like one of its configurations (``eld`` in YueMotion), would make
     a name mean two datasets: ValueError saying what to do instead (the benchmark to prepare the
-    corpus into, with the command that does it, naming its folder as ``sources`` (``{corpus: folder}``, as
-    :func:`bimotion.prepare.prepare` takes them) gives it, where the group then holds both corpora; another name)."""
-    for corpus in bench.user_corpora:
-        source = SOURCES[corpus]
+    corpus into, with the command that does it (:func:`prepare_command`: its folder as ``sources`` (``{corpus:
+    folder}``, as :func:`bimotion.prepare.prepare` takes them) gives it, ``out_dir`` and the ``options`` given),
+    where the group then holds both corpora; another name).  ``groups``: ``{corpus: its groups}`` where they
+    are known before it is read (from its metadata: :func:`loaders.audiofolder.metadata_groups`); else those of
+    ``bench``'s user corpora, as read."""
+    sources = sources or {}
+    held = groups if groups is not None else {corpus: SOURCES[corpus].groups for corpus in bench.user_corpora}
+    for corpus, corpus_groups in held.items():
         for other in (b for b in BUILTIN.values() if b.name != bench.name):
             if corpus in other.configs:
                 raise ValueError(
                     f"corpus name {corpus!r} is also the name of a {other.name} configuration; give your corpus "
                     f"another name (e.g. {corpus}_corpus)"
                 )
-            shared = [g for g in source.groups if g in other.groups]
-            own = [g for g in source.groups if g not in shared]
+            shared = [g for g in corpus_groups if g in other.groups]
+            own = [g for g in corpus_groups if g not in shared]
             if shared and own:  # a Mandarin speaker among a Hong Kong centre's Cantonese ones: which rows go where
                 languages = " and ".join(sorted({g.partition("_")[0] for g in shared}))
                 raise ValueError(
@@ -283,11 +315,11 @@ def check_own_groups(bench: Benchmark, sources: Mapping | None = None) -> None:
                     f"the rest into {bench.name}"
                 )
             if shared:
+                command = prepare_command(other.name, [corpus], sources, out_dir, alone=len(sources) <= 1, **options)
                 raise ValueError(
                     f"{corpus}'s group{'s' if len(shared) > 1 else ''} {', '.join(shared)} "
                     f"{'are' if len(shared) > 1 else 'is'} {other.name}'s: prepare {corpus} into {other.name} "
-                    f"(`{other.name} prepare {source_flags(corpus, (sources or {}).get(corpus))}`, beside the "
-                    f"{other.name} corpora you have), "
+                    f"(`{command}`, beside the {other.name} corpora you have), "
                     f"where {shared[0]} then holds both; a corpus with groups of both benchmarks: give each its "
                     "own part (one metadata file per part)"
                 )

@@ -177,6 +177,28 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     return records
 
 
+def metadata_groups(source) -> tuple[str, ...]:
+    """The language x age groups (``yue_eld``) the usable rows of the corpus ``source`` (a folder or an
+    :class:`AudioFolder`) give, from its metadata alone, before any clip is read: what a command may refuse
+    the corpus for at once, not minutes of audio later.  Nothing is reported or warned of (:func:`load` reads
+    the rows again and says it all); () where the metadata cannot be read: :func:`load` then says why."""
+    from .errors import CorpusError
+
+    spec = source if isinstance(source, AudioFolder) else AudioFolder(source)
+    root = Path(spec.root).expanduser()
+    try:
+        if not is_audiofolder(root):
+            return ()
+        metadata = _metadata_file(root.resolve())
+        labels = read_label_map(spec.label_map if spec.label_map is not None else _beside(root, LABEL_MAP_FILES))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows, _ = parse_rows(Collector("metadata", root, skip_bad=True, space=(), own=True), metadata, labels)
+    except (CorpusError, OSError, ValueError):
+        return ()
+    return tuple(sorted({f"{row.fields['language']}_{row.fields['age_group']}" for row in rows.values()}))
+
+
 def _check_speakers(metadata: Path, rows: dict[str, Row]) -> None:
     """One :class:`InputWarning` for speaker_ids that differ only in case or spaces (``S1``, ``s1``,
     ``s 1``): typed by hand, they likely name one speaker, whom the speaker-independent split would

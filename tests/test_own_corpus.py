@@ -297,7 +297,9 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
     assert bimotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "canto's group yue_eld is yuemotion's: prepare canto into yuemotion" in err
-    assert f"`yuemotion prepare --source canto={canto}`" in err and not (tmp_path / "b").exists()
+    assert (
+        f"`yuemotion prepare --source canto={canto} --output {tmp_path / 'b'}`" in err and not (tmp_path / "b").exists()
+    )
 
     out = tmp_path / "y"
     argv = ["prepare", "-q", "--source", str(release), "--source", f"canto={canto}", "--output", str(out)]
@@ -345,11 +347,31 @@ def test_a_cantonese_corpus_refused_by_bimotion_prepare_is_given_the_command_wit
     assert bimotion_main([*argv, "--output", str(tmp_path / "b"), "--skip-bad"]) == 2
     err = capsys.readouterr().err
     command = f"yuemotion prepare --source 'carecanto={canto}' --license 'carecanto=CC BY 4.0'"
+    command += f" --output {tmp_path / 'b'} --skip-bad"  # the options given with it too
     assert f"prepare carecanto into yuemotion (`{command}`, beside the yuemotion corpora you have)" in err, err
     assert "=DIR" not in err and not (tmp_path / "b").exists()
     pasted = shlex.split(command)
-    assert yuemotion_main([*pasted[1:], "-q", "--output", str(tmp_path / "y")]) == 0
-    assert read_info(tmp_path / "y")["corpora"] == ["carecanto"]
+    assert yuemotion_main([*pasted[1:], "-q"]) == 0
+    assert read_info(tmp_path / "b")["corpora"] == ["carecanto"]
+
+
+def test_a_cantonese_corpus_is_refused_by_bimotion_prepare_once_its_metadata_is_read_with_the_flags_given(
+    tmp_path, capsys
+):
+    """`bimotion prepare --source carehome=DIR --skip-bad` of a care home's Cantonese corpus read every clip
+    (writing OUT.failed.skipped.tsv of its bad ones) before it said the corpus belongs in YueMotion, and the
+    command it gave dropped --output, --protocol, --seed and --skip-bad.  The refusal now comes once the
+    metadata is read, no clip read, nothing written, and its command carries the options given."""
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw", language="yue", bad=True)
+    before = testing.digest(canto)
+    out = tmp_path / "b"
+    options = ["--protocol", "speaker", "--seed", "3", "--skip-bad"]
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={canto}", "--output", str(out), *options]) == 2
+    err = capsys.readouterr().err
+    command = f"yuemotion prepare --source carehome={canto} --output {out} --protocol speaker --seed 3 --skip-bad"
+    assert f"prepare carehome into yuemotion (`{command}`, " in err, err
+    assert "skipped" not in err and sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    assert testing.digest(canto) == before
 
 
 def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, capsys):

@@ -35,13 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loaders import READERS, SOURCES, SkipReport
-from loaders.files import normal_path
 from loaders.identical import identical_audio
 
 from ..data.layout import BYTES_PER_FILE, CARD_FILE, DATA_DIR, INFO_FILE, ROWS_PER_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
-from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend, source_flags
+from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend, prepare_command
 from ..signals import stop_if_lost
 from ..splits import assign_splits, joined_speakers
 from .clipping import format_info, label_words, shard_clipping
@@ -109,6 +108,7 @@ def prepare(
     the returned report (``report`` where given, which keeps what was skipped and warned of also when the run
     fails after reading: ``prepare`` lists them beside its output)."""
     from bimotion.console import stage_bar_options
+    from loaders.audiofolder import metadata_groups
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
 
@@ -126,6 +126,9 @@ def prepare(
     if not sources:
         raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
+    # a user corpus's groups that belong in the other benchmark, as its metadata gives them: before any clip is read
+    early = {name: metadata_groups(sources[name]) for name in own}
+    check_own_groups(bench, sources, groups=early, out_dir=out_dir, protocol=protocol, seed=seed, skip_bad=skip_bad)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(
             dict(sources), skip_bad=skip_bad, progress=progress, bar=stage_bar_options(), report=report
@@ -133,7 +136,8 @@ def prepare(
         if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
             records = _without_ffmpeg(records, skip_bad, report)
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
-        check_own_groups(bench, sources)  # a user's yue_eld belongs in YueMotion: one name, one group
+        # a user's yue_eld belongs in YueMotion: one name, one group (where its metadata could not say so at once)
+        check_own_groups(bench, sources, out_dir=out_dir, protocol=protocol, seed=seed, skip_bad=skip_bad)
         synthetic = synthetic_sources(dict(sources), records)  # generated trees' markers, read only
         return _write(records, out_dir, bench, list(sources), report, settings, synthetic=synthetic)
 
@@ -167,27 +171,17 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
 
 def _prepared_elsewhere(bench: Benchmark, foreign: list[str], sources: Mapping, out_dir, **options) -> str:
     """``; prepare it with `yuemotion prepare --source yuemotion=DIR --output OUT`` for the ``foreign``
-    corpora (given to ``bench``'s prepare), one command per benchmark they are part of, ready to paste:
-    their folders as given, ``out_dir`` (where other corpora stay here, a folder beside it named after
-    that benchmark) and the options that change what is written (``protocol``, ``seed``, ``skip_bad``)."""
-    import shlex
-
+    corpora (given to ``bench``'s prepare), one command per benchmark they are part of, ready to paste
+    (:func:`~bimotion.registry.prepare_command`: their folders as given, ``out_dir`` (where other corpora stay
+    here, a folder beside it named after that benchmark) and the options that change what is written)."""
     said = ""
     for other in (b for b in BUILTIN.values() if b.name != bench.name):
         moved = [name for name in foreign if name in other.corpora]
         if not moved:
             continue
         alone = len(moved) == len(sources)
-        out = str(out_dir)
-        if not alone:  # the others stay in this benchmark's folder: a folder of its own beside it
-            base = normal_path(out) if ".." in Path(out).parts else Path(out).expanduser()  # `..` has no parent
-            out = str(base.parent / (other.name if base.name != other.name else f"{base.name}-only"))
-        command = [f"{other.name} prepare", *(source_flags(n, sources[n]) for n in moved)]
-        command.append(f"--output {shlex.quote(out)}")
-        if options["protocol"] != "paper":
-            command.append(f"--protocol {options['protocol']}")
-        command += [f"--seed {options['seed']}"] * bool(options["seed"]) + ["--skip-bad"] * options["skip_bad"]
-        said += f"; prepare {'it' if len(moved) == 1 else 'them'} with `{' '.join(command)}`"
+        command = prepare_command(other.name, moved, sources, out_dir, alone=alone, **options)
+        said += f"; prepare {'it' if len(moved) == 1 else 'them'} with `{command}`"
         said += "" if alone else f", and the others here without {'it' if len(moved) == 1 else 'them'}"
     return said
 
