@@ -229,17 +229,29 @@ def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
         raise ValueError(
             f"{', '.join(sorted(taken))} is already a corpus of {base.name}; give your corpus another name"
         )
+    groups = _with_groups(base, [g for s in sources for g in s.groups])
+    check_own_names(base, {s.name: s.groups for s in sources})
+    return replace(base, corpora=(*base.corpora, *names), groups=groups, unions=unions(groups), user_corpora=names)
+
+
+def _with_groups(base: Benchmark, groups: Iterable[str]) -> tuple[str, ...]:
+    """``base``'s groups, then those of ``groups`` it lacks, by language and age group."""
     ages = list(AGE_GROUP_NAMES)
-    new = sorted({g for s in sources for g in s.groups} - set(base.groups), key=lambda g: (g[:3], ages.index(g[4:])))
-    groups = (*base.groups, *new)
-    bench = replace(base, corpora=(*base.corpora, *names), groups=groups, unions=unions(groups), user_corpora=names)
-    clash = [n for n in names if n in set(groups) | {u for u, _ in bench.unions}]
+    new = sorted(set(groups) - set(base.groups), key=lambda g: (g[:3], ages.index(g[4:])))
+    return (*base.groups, *new)
+
+
+def check_own_names(base: Benchmark, groups: Mapping[str, Iterable[str]]) -> None:
+    """A user corpus named as a group or union config of ``base`` extended by ``groups`` (``{corpus: its
+    groups}``; ``()`` where not known yet: ``yue`` in YueMotion is one whatever the corpus holds), which would
+    make the name mean two configs: ValueError saying to give it another name."""
+    held = _with_groups(base, [g for corpus_groups in groups.values() for g in corpus_groups])
+    clash = [n for n in groups if n in set(held) | {u for u, _ in unions(held)}]
     if clash:
         raise ValueError(
-            f"corpus name {clash[0]!r} is also the name of a {bench.name} group or union config; "
+            f"corpus name {clash[0]!r} is also the name of a {base.name} group or union config; "
             f"give your corpus another name (e.g. {clash[0]}_corpus)"
         )
-    return bench
 
 
 def source_flags(name: str, source: str | os.PathLike | None = None) -> str:

@@ -1017,3 +1017,24 @@ def test_a_kind_of_speech_in_capitals_is_taken_and_carded_in_lower_case(tmp_path
     _declaring(root, header)
     loaders.load("home", root)
     assert SOURCES["home"].speech == speech
+
+
+def test_a_corpus_named_as_a_group_is_refused_before_any_clip_is_read(tmp_path, capsys):
+    """`yuemotion prepare --source yue=DIR --skip-bad` read every clip and wrote OUT.failed.skipped.tsv of the bad
+    ones before it said "corpus name 'yue' is also the name of a yuemotion group or union config".  A name
+    that is a config of the benchmark is now refused before anything is read; one that is a union of the groups
+    its metadata gives (`ind`, of ind_eld and ind_adu) once the metadata is read, no clip read."""
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw", language="yue", bad=True)
+    out = tmp_path / "y"
+    assert yuemotion_main(["prepare", "-q", "--source", f"yue={canto}", "--output", str(out), "--skip-bad"]) == 2
+    err = capsys.readouterr().err
+    assert "corpus name 'yue' is also the name of a yuemotion group or union config" in err, err
+    assert "skipped" not in err and sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+    both = testing.make_corpus("audiofolder", tmp_path / "raw2", language="ind", age_groups=("eld", "adu"), bad=True)
+    assert bimotion_main(["prepare", "-q", "--source", f"ind={both}", "--output", str(out), "--skip-bad"]) == 2
+    err = capsys.readouterr().err
+    assert "corpus name 'ind' is also the name of a bimotion group or union config" in err, err
+    assert "skipped" not in err and sorted(p.name for p in tmp_path.iterdir()) == ["raw", "raw2"]

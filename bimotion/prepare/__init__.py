@@ -40,7 +40,7 @@ from loaders.identical import identical_audio
 from ..data.layout import BYTES_PER_FILE, CARD_FILE, DATA_DIR, INFO_FILE, ROWS_PER_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
-from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend, prepare_command
+from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, check_own_names, extend, prepare_command
 from ..signals import stop_if_lost
 from ..splits import assign_splits, joined_speakers
 from .clipping import format_info, label_words, shard_clipping
@@ -125,9 +125,11 @@ def prepare(
         )
     if not sources:
         raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
+    check_own_names(bench, dict.fromkeys(own, ()))  # `yue` in YueMotion: before anything is read or written
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
     # a user corpus's groups that belong in the other benchmark, as its metadata gives them: before any clip is read
     early = {name: metadata_groups(sources[name]) for name in own}
+    check_own_names(bench, early)  # and the unions its groups would make (`ind` of ind_eld and ind_adu)
     check_own_groups(bench, sources, groups=early, out_dir=out_dir, protocol=protocol, seed=seed, skip_bad=skip_bad)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(
