@@ -131,10 +131,29 @@ def _holds_audio(folder: Path) -> bool:
 
 
 def check_name(name: str) -> str:
-    """``name`` when it can name a corpus (lower-case letters, digits and ``_``, a letter first)."""
+    """``name`` when it can name a corpus (lower-case letters, digits and ``_``, a letter first); else a
+    ValueError saying so, with the name it likely means where there is one (:func:`plain_name`)."""
     if not NAME.fullmatch(name):
-        raise ValueError(f"corpus name {name!r}: use lower-case letters, digits and '_', starting with a letter")
+        fixed = plain_name(name)
+        raise ValueError(
+            f"corpus name {name!r}: use lower-case letters, digits and '_', starting with a letter"
+            + (f", e.g. {fixed!r}" if fixed else "")
+        )
     return name
+
+
+def plain_name(name: str) -> str | None:
+    """A corpus name for ``name`` as typed (``CareHome``: ``carehome``; ``care-home`` or ``Care Home``:
+    ``care_home``; ``2024care``: ``corpus_2024care``), never a built-in corpus's (``CSED``: ``csed_own``);
+    None where nothing of it is a letter or digit of the Latin alphabet (``長者``)."""
+    from . import READERS
+
+    fixed = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if fixed and not fixed[0].isalpha():
+        fixed = f"corpus_{fixed}"
+    if fixed in READERS:
+        fixed = f"{fixed}_own"
+    return fixed if NAME.fullmatch(fixed) else None
 
 
 def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:

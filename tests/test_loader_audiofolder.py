@@ -289,6 +289,26 @@ def test_a_corpus_name_must_be_a_plain_name_and_not_a_built_in_one(root):
         loaders.register_source(loaders.SOURCES["csed"])
 
 
+@pytest.mark.parametrize(
+    "typed, fixed",
+    [("CareHome", "carehome"), ("Care Home", "care_home"), ("care-home", "care_home"), ("2024care", "corpus_2024care"),
+     ("CSED", "csed_own"), ("長者", None)],
+)  # fmt: skip
+def test_a_corpus_name_not_plain_is_told_the_plain_name_it_likely_means(root, capsys, typed, fixed):
+    """`--source CareHome=DIR` said "use lower-case letters, digits and '_', starting with a letter" and no name
+    that is: it now says the one it likely means (never a built-in corpus's), where there is one."""
+    from bimotion.cli import main as bimotion_main
+
+    rule = f"corpus name {typed!r}: use lower-case letters, digits and '_', starting with a letter"
+    said = rule + (f", e.g. {fixed!r}" if fixed else "")
+    with pytest.raises(ValueError) as caught:
+        loaders.load(typed, root)
+    assert str(caught.value) == said
+    with pytest.raises(SystemExit):
+        bimotion_main(["scan", "--source", f"{typed}={root}", "-o", str(root.parent / "m.jsonl")])
+    assert capsys.readouterr().err.endswith(f"argument --source: {said}\n")
+
+
 def _keep_lines(root: Path, count: int, then: str = "") -> None:
     meta = root / "metadata.csv"
     meta.write_text(
