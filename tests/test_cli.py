@@ -732,13 +732,14 @@ def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsampl
     soundfile.write(silent, np.zeros(8000), 8000)
     assert main(["scan", "--source", f"carehome={own}", "--output", str(tmp_path / "m.jsonl")]) == 0
     err = capsys.readouterr().err
-    note = f"note: carehome: 2 clips recorded below 16000 Hz (lowest 8000 Hz: {clip}, {silent}) will be upsampled by `prepare`"
+    clip_id, silent_id = (f"carehome/{path.relative_to(own).as_posix()}" for path in (clip, silent))
+    # named as prepare names them, by the corpus and the path in it: absolute paths in scan's note before
+    note = f"note: carehome: 2 clips recorded below 16000 Hz (lowest 8000 Hz: {clip_id}, {silent_id}) will be upsampled by `prepare`"
     assert note in err, err
     assert err.count("recorded below") == 1, err
     out = tmp_path / "prepared"
     assert main(["prepare", "--source", f"carehome={own}", "--output", str(out), "--skip-bad", "-q"]) == 0
     printed = capsys.readouterr().out
-    clip_id = f"carehome/{clip.relative_to(own).as_posix()}"
     note = f"note: carehome: 1 clip recorded below 16000 Hz (lowest 8000 Hz: {clip_id}) was upsampled to 16000 Hz"
     assert note in printed and printed.count("recorded below") == 1, printed
     assert "skipped 1 (silent 1)" in printed, printed

@@ -214,7 +214,8 @@ def levels_not_measured(*, own: bool) -> str:
 
 def low_rate_notes(records: list) -> list[str]:
     """One note per corpus with clips recorded below the prepared rate (8 kHz telephone audio):
-    ``prepare`` upsamples them, and they lack the upper band the other clips have."""
+    ``prepare`` upsamples them, and they lack the upper band the other clips have.  The clips are named
+    as ``prepare``'s note names them, by id (``carehome/clips/x.wav``: the corpus and the path in it), in id order."""
     import collections
 
     from bimotion.prepare.info import low_rate_records
@@ -225,7 +226,11 @@ def low_rate_notes(records: list) -> list[str]:
     total = collections.Counter(r.corpus for r in records)
     return [
         low_rate_note(
-            corpus, len(rows), total[corpus], min(r.sample_rate_hz for r in rows), some_files(r.path for r in rows)
+            corpus,
+            len(rows),
+            total[corpus],
+            min(r.sample_rate_hz for r in rows),
+            some_files(sorted(r.id for r in rows)),
         )
         for corpus, rows in low_rate_records(records).items()
     ]
