@@ -274,8 +274,22 @@ def clipping_text(entry: dict) -> str:
         f"{entry['clips']} of {entry['of']} clips hard-clipped ({entry['run_samples']}+ consecutive samples at full "
         f"scale, up to {clipped_percent(entry['most_clipped_fraction'])} of a clip): {labels}"
     )
-    return text + (
-        "; uneven across labels: a model can learn clipping in place of the emotion" if entry["uneven"] else ""
+    text += "; uneven across labels: a model can learn clipping in place of the emotion" if entry["uneven"] else ""
+    return text + too_few_text(entry, "clipping", "clipped alone")
+
+
+def too_few_text(entry: dict, what: str, alone: str) -> str:
+    """``; too few clips to tell whether WHAT goes with the label: marah (anger) 2 clips ...`` of the labels of an
+    entry of ``prepare.json``'s ``clipped`` or ``formats`` left out of its test (``few``), or nothing: one wording
+    of :func:`clipping_text` and :func:`format_text` (``alone``: how a label so would stand out, beyond chance)."""
+    from .tables import joined
+
+    if not (few := entry.get("few")):
+        return ""
+    clips = joined([f"{label_named(label, entry)} {n} clip{'s' if n > 1 else ''}" for label, n in few.items()])
+    return (
+        f"; too few clips to tell whether {what} goes with the label: {clips}, where {entry['min_clips']} or more a "
+        f"label are needed (so that a label {alone} is beyond chance)"
     )
 
 
@@ -309,13 +323,8 @@ def format_text(entry: dict) -> str:
     )
     found = f": the format goes with the label ({alone}), and a model can learn it in place of the emotion"
     found = found if alone else ""
-    if few := entry.get("few"):
-        clips = joined([f"{label_named(label, entry)} {n} clip{'s' if n > 1 else ''}" for label, n in few.items()])
-        found += (
-            f"{';' if found else ':'} too few clips to tell whether the format goes with the label: {clips}, where "
-            f"{entry['min_clips']} or more a label are needed (so that a label recorded in a format of its own is "
-            "beyond chance)"
-        )
+    few = too_few_text(entry, "the format", "recorded in a format of its own")
+    found += few if found or not few else ":" + few[1:]
     return f"recording formats by label: {labels}{found}"
 
 

@@ -250,3 +250,24 @@ def test_clipping_of_a_corpus_of_ones_own_names_its_own_labels_beside_the_shared
     assert said in (out / "README.md").read_text(encoding="utf-8")
     assert main(["check", str(out)]) == 0
     assert said in capsys.readouterr().out
+
+
+def test_one_clipped_clip_of_a_label_of_one_clip_is_too_few_to_tell_not_uneven():
+    """One clipped clip, the only clip of its label, among 100 unclipped clips of another label was said to be
+    "uneven across labels: a model can learn clipping in place of the emotion", a shortcut from one clip.  A label
+    of fewer than FORMAT_MIN_CLIPS clips is now left out of the test and named as too few, as the format note does."""
+    from bimotion.prepare.clipping import FORMAT_MIN_CLIPS, clipped_info
+
+    found = {"carehome": {"carehome/a.wav": (0.02, ("surprise",))}}
+    entry = clipped_info(found, {"carehome": (101, {"surprise": 1, "neutral": 100})})["carehome"]
+    assert entry["uneven"] is False and entry["few"] == {"surprise": 1} and entry["min_clips"] == FORMAT_MIN_CLIPS == 4
+    text = clipping_text(entry)
+    assert "uneven" not in text, text
+    assert text.endswith(
+        "surprise 1 of 1 (100%); too few clips to tell whether clipping goes with the label: surprise 1 clip, "
+        "where 4 or more a label are needed (so that a label clipped alone is beyond chance)"
+    ), text
+    # a label of 4 clips, all clipped, among unclipped ones is beyond chance: still said to be uneven
+    found = {"carehome": {f"carehome/{i}.wav": (0.02, ("anger",)) for i in range(4)}}
+    entry = clipped_info(found, {"carehome": (104, {"anger": 4, "neutral": 100})})["carehome"]
+    assert entry["uneven"] is True and "few" not in entry

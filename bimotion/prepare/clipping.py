@@ -50,8 +50,10 @@ def clipped_info(
     (fraction of its source's samples in runs at full scale, its labels)}}``, :func:`loaders.levels.clipped_fraction`),
     how many of its clips (``totals``: ``{corpus: (clips, {label: clips})}``, all it stores) are hard-clipped,
     per label, the largest fraction (unrounded: its readers word it by :func:`loaders.levels.clipped_percent`),
-    whether clipping is :func:`uneven` across labels (a shortcut a model can learn in place of the emotion),
-    the first ids in id order, and the user's own names of its labels (``words``: :func:`label_words`), where any."""
+    whether clipping is :func:`uneven` across labels (a shortcut a model can learn in place of the emotion: of
+    its labels of :data:`FORMAT_MIN_CLIPS` clips or more, as :func:`format_info` tells a format's; those of fewer
+    are too few to tell, left out and named, ``few``: ``{label: clips}``, and ``min_clips``), the first ids in id
+    order, and the user's own names of its labels (``words``: :func:`label_words`), where any."""
     out = {}
     for corpus, found in clipped.items():
         if not found:
@@ -59,13 +61,15 @@ def clipped_info(
         per_label = collections.Counter(label for _, labels in found.values() for label in labels)
         clips, of = totals[corpus]
         by_label = {label: {"clips": per_label[label], "of": n} for label, n in sorted(of.items())}
+        few = {label: k["of"] for label, k in by_label.items() if k["of"] < FORMAT_MIN_CLIPS}
         out[corpus] = {
             "clips": len(found),
             "of": clips,
             "run_samples": CLIP_RUN_SAMPLES,
             "most_clipped_fraction": max(f for f, _ in found.values()),  # unrounded: 3 samples in 5 s are not 0
             "by_label": by_label,
-            "uneven": uneven([(k["clips"], k["of"]) for k in by_label.values()]),
+            "uneven": uneven([(k["clips"], k["of"]) for label, k in by_label.items() if label not in few]),
+            **({"few": few, "min_clips": FORMAT_MIN_CLIPS} if few else {}),
             "listed": sorted(found)[:MAX_LISTED_CLIPS],
             **_words_of((words or {}).get(corpus, {}), by_label),
         }
@@ -97,7 +101,8 @@ def uneven(counts: list[tuple[int, int]]) -> bool:
 # a format goes with the label (format_info) where it is the format of at least this share of some labels' clips...
 FORMAT_HELD_SHARE = 0.5
 FORMAT_ALONE_SHARE = 0.95  # ...and at least this share of its clips are of those labels, other labels (nearly) none
-# A label of fewer clips is too few to tell whether a format goes with it: left out of the test, and named as such.
+# A label of fewer clips is too few to tell whether a format (or clipping: clipped_info) goes with it: left out of
+# the test, and named as such.
 # 4 is the fewest for which a label's clips all in a format no other clip is in are beyond chance by the test
 # (uneven's chi-square is the number of clips, N, above its 99% quantile: of two labels of n clips each 2n > 6.6
 # from n = 4, not at 3; of more labels, 4 each is enough too), so that a label with as few as 2 or 3 clips is never
