@@ -167,3 +167,26 @@ def test_one_clip_of_a_label_in_a_format_of_its_own_is_too_few_not_a_shortcut(tm
     assert "the format goes with the label (" not in note and "surprise alone" not in note, note
     assert ": too few clips to tell whether the format goes with the label: terkejut (surprise) 1 clip, where 4" in note
     assert formats["mine"]["few"] == {"surprise": 1} and formats["mine"]["alone"] == []
+
+
+def test_a_format_of_one_labels_clips_alone_is_a_shortcut_whatever_their_share_of_the_label(tmp_path, capsys):
+    """Every 8 kHz clip of a care home's corpus was anger, 4 of its 12 clips (in the new-user run 12 of 36), and no
+    note said so: the format had to be half of a label's clips (FORMAT_HELD_SHARE).  A format that is one label's
+    clips alone, FORMAT_MIN_CLIPS of them or more, is now said to go with that label, as a model hearing it can
+    tell the label; 3 such clips are too few to be beyond chance, and say nothing."""
+    for moved, said in ((4, True), (3, False)):
+        root = testing.make_corpus("audiofolder", tmp_path / f"raw{moved}", corpus="mine", clips_per_speaker=12)
+        rows = list(csv.DictReader((root / "metadata.csv").open(encoding="utf-8")))
+        for row in [row for row in rows if row["emotion"] == "marah"][:moved]:
+            samples, rate = soundfile.read(root / row["file_name"], dtype="float32")
+            soundfile.write(root / row["file_name"], samples[:: rate // 8000], 8000, subtype="PCM_16")
+        assert main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
+        err = capsys.readouterr().err
+        note = next((line for line in err.splitlines() if "recording formats by label" in line), "")
+        if said:
+            assert "marah (anger) 16 kHz mono 16-bit WAV 8 of 12 (67%), 8 kHz mono 16-bit WAV 4 of 12 (33%)" in note
+            assert (
+                "the format goes with the label (8 kHz mono 16-bit WAV: marah (anger) alone, 4 of its 4 clips)" in note
+            )
+        else:
+            assert note == "", note

@@ -199,10 +199,17 @@ def format_labels(counts: dict[str, tuple[int, int]]) -> list[str]:
     """The labels a recording format goes with (``counts``: ``{label: (clips in that format, clips)}``), or none:
     the labels it is the format of at least :data:`FORMAT_HELD_SHARE` of whose clips, some but not all of them,
     holding at least :data:`FORMAT_ALONE_SHARE` of its clips, and beyond chance (:func:`uneven`'s test).  A label
-    with a few clips in a second format is no shortcut: that format is the format of few of its clips."""
+    with a few clips in a second format that other labels' clips are in too is no shortcut: that format is the
+    format of few of its clips.  A format of one label's clips alone (nearly: :data:`FORMAT_ALONE_SHARE`), at least
+    :data:`FORMAT_MIN_CLIPS` of them, is one whatever their share of the label (every 8 kHz clip anger, 12 of its
+    36): a model hearing the format can tell the label."""
     counts = {label: (k, n) for label, (k, n) in counts.items() if n}
+    in_format = sum(k for k, _ in counts.values())
     held = [label for label, (k, n) in counts.items() if k >= FORMAT_HELD_SHARE * n]
+    top = max(counts, key=lambda label: counts[label][0], default=None)
+    if not held and top is not None and counts[top][0] >= max(FORMAT_MIN_CLIPS, FORMAT_ALONE_SHARE * in_format):
+        held = [top]  # the format of one label's clips (nearly) alone
     within = sum(counts[label][0] for label in held)
-    if not held or len(held) == len(counts) or within < FORMAT_ALONE_SHARE * sum(k for k, _ in counts.values()):
+    if not held or len(held) == len(counts) or within < FORMAT_ALONE_SHARE * in_format:
         return []
     return sorted(held) if uneven(list(counts.values())) else []
