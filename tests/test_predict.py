@@ -1295,9 +1295,10 @@ def test_files_recorded_below_the_models_rate_are_named_as_upsampled(models, aud
     err = capsys.readouterr().err
     assert (
         f"1 file(s) recorded below the model's 16000 Hz (lowest 8000 Hz) were upsampled: they lack the upper band "
-        "of audio recorded at 16000 Hz, so their scores may be less accurate (unless the model was trained on such "
-        f"audio): {tmp_path / 'call.wav'}" in err
-    ), err
+        "of audio recorded at 16000 Hz, so their scores may be less accurate where the model was trained on audio "
+        "with that band (a model records no sample rate of the clips it trained on, its train_manifest.txt their ids "
+        f"alone: whether it heard such audio is not known here): {tmp_path / 'call.wav'}" in err
+    ), err  # it said "unless the model was trained on such audio" of a model trained on 8 kHz clips: not known here
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), *OPTIONS]) == 0
     assert "upsampled" not in capsys.readouterr().err
     # an 8 kHz click too short for a window has no scores: it was counted among the files whose scores

@@ -137,8 +137,10 @@ class PredictReport:
             lines.append(
                 f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
                 f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band of audio recorded at "
-                f"{self.model_rate_hz} Hz, so their scores may be less accurate (unless the model was trained on such "
-                f"audio): {some_files(list(self.upsampled), self.named)}"
+                f"{self.model_rate_hz} Hz, so their scores may be less accurate where the model was trained on audio "
+                "with that band (a model records no sample rate of the clips it trained on, its train_manifest.txt "
+                f"their ids alone: whether it heard such audio is not known here): "
+                f"{some_files(list(self.upsampled), self.named)}"
             )
         lines += self._doubtful_lines()
         if self.partial:
