@@ -2,7 +2,7 @@
 
 Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 A command that trains (``TRAINS = True``: advise, demo) is refused, as every recipe, where ``accelerate launch``
-started one process of several asked (:func:`bimotion.training.processes.lone_launch`).
+started one process of several asked (:func:`bimotion.training.launched_alone.lone_launch`).
 """
 
 from __future__ import annotations
@@ -145,10 +145,10 @@ def _run(args, command: str) -> int:
 
 def _refuse_lone_launch(args, prog: str) -> None:
     """Exit 2 where a command that trains (``TRAINS``: advise, demo) is the one process ``accelerate launch`` started
-    of several asked (:func:`~bimotion.training.processes.lone_launch`), as every recipe, before any work."""
+    of several asked (:func:`~bimotion.training.launched_alone.lone_launch`), as every recipe, before any work."""
     if getattr(sys.modules[args._run.__module__], "TRAINS", False):
+        from bimotion.training.launched_alone import lone_launch
         from bimotion.training.parsing import usage_error
-        from bimotion.training.processes import lone_launch
 
         if lone := lone_launch(f"-m {prog} {args.command}"):  # the one process of `accelerate launch --cpu -n 2`
             usage_error(lone)

@@ -1,7 +1,7 @@
 """``accelerate launch --cpu --num_processes 2 recipes/train.py ...`` started one process (accelerate 1.x's
 ``simple_launcher``: ``MASTER_ADDR``/``MASTER_PORT`` set, no ``WORLD_SIZE``), which trained alone, silently: N
 times each process's work, with another global batch.  The recipes now refuse it, naming the command that runs N
-CPU processes (:func:`bimotion.training.processes.lone_launch`); a launch of one process goes on."""
+CPU processes (:func:`bimotion.training.launched_alone.lone_launch`); a launch of one process goes on."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def test_a_scripts_own_num_processes_is_not_taken_for_the_launchers(monkeypatch,
     that name (`accelerate launch --cpu --num_processes 2 train.py ... --num_processes 1`) hid the launch of 2 that
     accelerate ran as one, which trained alone, silently; or, the count in accelerate's config, it was taken for
     the launcher's ('not 4') where the MASTER_PORT was the user's own.  Only the launcher's options count now."""
-    from bimotion.training import processes
+    from bimotion.training import launched_alone as processes
 
     launcher, argv = LAUNCHED[case]
     for name in processes.WORLD_SIZE_NAMES:
@@ -236,3 +236,36 @@ def test_a_scripts_own_num_processes_is_not_taken_for_the_launchers(monkeypatch,
         assert said is not None and said.startswith(f"accelerate launch started {argv[0]} in one process, not 2: "), (
             said
         )
+
+
+@pytest.mark.parametrize(
+    "size,rank", [("WORLD_SIZE", "RANK"), ("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK")]
+)
+def test_a_launchs_other_process_says_nothing_of_what_its_main_process_says_under_mpirun_too(
+    monkeypatch, capsys, size, rank
+):
+    """Under mpirun (accelerate's CPU launch with --mpirun_hostfile) a process's rank is ``PMI_RANK`` or
+    ``OMPI_COMM_WORLD_RANK`` until accelerate's state copies it to ``RANK``: read from ``RANK`` alone, every process
+    took itself for the main one and said its notes and errors, once per process.  Process 1 now says a note never
+    and an error every process meets only once the launcher had time to stop it; process 0 says both at once."""
+    import time
+
+    from bimotion.training import parsing
+    from bimotion.training.processes import LAUNCH_VARIABLES, note
+
+    for names in LAUNCH_VARIABLES:
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+    waits = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    monkeypatch.setenv(size, "2")
+    for index in ("1", "0"):
+        monkeypatch.setenv(rank, index)
+        note("note: said once")
+        parsing.error_once("every process met it")
+    assert capsys.readouterr().err.splitlines() == [
+        "error: every process met it",  # process 1's, after its wait
+        "note: said once",
+        "error: every process met it",
+    ]
+    assert waits == [parsing.MAIN_SAYS_S]  # process 1's alone

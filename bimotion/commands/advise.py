@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 NEEDS = ("torch", "transformers", "accelerate", "sklearn", "matplotlib")  # bimotion.extras
-TRAINS = True  # refused as a launch of one process where several were asked (processes.lone_launch)
+TRAINS = True  # refused as a launch of one process where several were asked (launched_alone.lone_launch)
 HELP = "which cross-group data helps a target group most: train, score and report every mixture"
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 DEMO_MARKER = ".bimotion-demo"  # in --output: the demo wrote this folder
 NEEDS = ("torch", "transformers", "accelerate", "sklearn", "matplotlib", "umap", "torchcodec")  # bimotion.extras
-TRAINS = True  # refused as a launch of one process where several were asked (processes.lone_launch)
+TRAINS = True  # refused as a launch of one process where several were asked (launched_alone.lone_launch)
 HELP = "run the whole pipeline on a generated corpus with a tiny model (minutes on a laptop CPU)"
 DEFAULT_SCALE = 8  # distinct generated clips: 8x the small fixtures (tens of training clips per group)
 # By 20 ESD, CSED, CREMA-D and YueMotion's generators have written all the clips their corpora's layouts

@@ -19,15 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from .processes import (
-    WORLD_SIZE_NAMES,
-    cpu_only_distributed,
-    leave_process_group_at_exit,
-    lone_launch,
-    note,
-    on_main_process,
-    one_process_only,
-)
+from .launched_alone import lone_launch, one_process_only
+from .processes import WORLD_SIZE_NAMES, cpu_only_distributed, leave_process_group_at_exit, note, on_main_process
 from .provenance import record_command
 from .recipe_help import asks_help_all, describe
 
@@ -227,7 +220,7 @@ def usage_error(err: Exception | str, parser: argparse.ArgumentParser | None = N
 
 def _checked(check, parsed: list, alone: str | None = None) -> None:
     """The parsed arguments' checks: a usage error where ``accelerate launch`` started this one process of the
-    several asked (:func:`~.processes.lone_launch`), naming the command that starts them (of a recipe that runs in
+    several asked (:func:`~.launched_alone.lone_launch`), naming the command that starts them (of a recipe that runs in
     one, ``alone``, the command that runs it alone), or several processes of such a recipe (:func:`several_processes`);
     then ``check(*parsed)``, the recipe's own."""
     if lone := lone_launch(alone=alone):
