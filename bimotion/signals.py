@@ -172,7 +172,9 @@ def late_stop(lost: type[KeyboardInterrupt] | None) -> str | None:
 
 
 @contextlib.contextmanager
-def stop_at_safe_points(anywhere: Callable[[bool], bool] | None = None) -> Iterator[None]:
+def stop_at_safe_points(
+    anywhere: Callable[[bool], bool] | None = None, *, taken_inside: bool = False
+) -> Iterator[None]:
     """Within :func:`terminate_as_interrupt`'s block, SIGTERM no longer raises: it sets
     :func:`stop_requested`, which the loop in this block reads at its safe points (and then raises
     :class:`Terminated`).  A SIGTERM the loop never acted on (it came after the loop's last safe point:
@@ -183,8 +185,12 @@ def stop_at_safe_points(anywhere: Callable[[bool], bool] | None = None) -> Itera
     whose stop a finalizer swallowed as the datasets loaded) also left SIGTERM to :func:`_stopping`,
     and the block, disabled, would train to the end deaf to the SIGTERMs after it.  ``anywhere``: the
     launch's agreement on it (:func:`stop_if_lost_agreed`), so that every process stops there or none: one
-    that stopped alone left the others waiting in training's first collective."""
-    if anywhere is None:
+    that stopped alone left the others waiting in training's first collective.  ``taken_inside``: the caller takes
+    that stop as the block's first act, agreed with the other processes once it is in a collective with them (the
+    wait of :func:`bimotion.training.processes.on_main_process_only`, whose group is made in the block)."""
+    if taken_inside:
+        pass
+    elif anywhere is None:
         stop_if_lost()
     else:
         stop_if_lost_agreed(anywhere, "training's start")

@@ -490,6 +490,61 @@ def test_a_stop_lost_on_one_launched_process_stops_every_process_at_trainings_st
     assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said
 
 
+_WAITING_RANK = (
+    """
+import gc, os, signal, sys
+from datetime import timedelta
+
+import torch.distributed as dist
+
+from bimotion.signals import exit_code, terminate_as_interrupt
+from bimotion.training import processes
+
+processes.MAIN_PROCESS_WAIT_S = 20  # a main process left waiting fails within it, not in 4 hours
+processes.leave_process_group_at_exit()
+dist.init_process_group("gloo", timeout=timedelta(seconds=20))
+rank = dist.get_rank()
+"""
+    + _LOSES_A_STOP
+    + """
+
+def score():
+    print("scoring", flush=True)
+    return "scores"
+
+
+try:
+    with terminate_as_interrupt():
+        if rank == 1:  # its predictions, before the main process scores them
+            Finalized()
+            gc.collect()
+            step()
+        dist.barrier()
+        print(processes.on_main_process_only(score, rank, 2), flush=True)
+except KeyboardInterrupt as err:
+    print(f"stopped: {err}", flush=True)
+    sys.exit(exit_code(err))
+"""
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_lost_on_a_waiting_process_stops_every_process_before_the_main_ones_work(tmp_path):
+    """A process waiting for the main one's work (:func:`on_main_process_only`: ``recipes/infer.py``'s scoring) took a
+    stop lost before the wait (a finalizer swallowed its SIGTERM) alone, before the wait's group was made: it exited
+    143 and the main process waited in ``new_group`` until it timed out (here 20 s; under a launcher, until killed).
+    Two real gloo processes: rank 1 loses a SIGTERM; both stop now, once in the group, before the work (143)."""
+    script = tmp_path / "waiting_rank.py"
+    script.write_text(_WAITING_RANK)
+    codes, said = _launch_two_ranks(script)
+    assert codes == [143, 143], said
+    for rank, text in enumerate(said):
+        assert "scoring" not in text and "scores" not in text, (rank, text)
+        assert text.splitlines()[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
+        assert text.splitlines()[-1].endswith("taken at the wait for the main process)"), (rank, text)
+    assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_lost_before_an_upload_sends_nothing(monkeypatch, tmp_path, hub):
     """``publish`` (``bimotion push``, ``--push_to_hub`` once training wrote its model) created the repository

@@ -160,7 +160,8 @@ def on_main_process_only(work, process_index: int, world_size: int):
     Terminated``, as :func:`on_every_process` does), so that
     N processes do not do the same work N times.  They wait on a gloo group of their own with
     :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
-    which long scoring on a CPU would outlast.  A SIGTERM to a waiting process is left pending until the outcome is
+    which long scoring on a CPU would outlast.  A stop a finalizer swallowed before the call, on any process, stops
+    every one once all are in that group (:func:`bimotion.signals.stop_if_lost_agreed`), before the work.  A SIGTERM to a waiting process is left pending until the outcome is
     there (:func:`bimotion.signals.stop_at_safe_points`), and a Ctrl-C raised once it is there
     (:func:`bimotion.signals.ctrl_c_held`): taken in the wait, either left the main process a gloo error.
     A SIGTERM is held, not taken as the main process's own stop is (which ends every process with ``terminated``):
@@ -171,14 +172,17 @@ def on_main_process_only(work, process_index: int, world_size: int):
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
         return work()
-    from bimotion.signals import ctrl_c_held, stop_at_safe_points
+    from bimotion.signals import ctrl_c_held, stop_at_safe_points, stop_if_lost_agreed
 
     with (
-        contextlib.nullcontext() if process_index == 0 else stop_at_safe_points(),
+        contextlib.nullcontext() if process_index == 0 else stop_at_safe_points(taken_inside=True),
         contextlib.nullcontext() if process_index == 0 else ctrl_c_held(),
     ):
         group = _waiting_group()
         try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
+            # a stop a finalizer swallowed before the wait, on any process, taken by every one, once all are in the
+            # group: taken by a waiting process alone, before it, it left the main process in new_group until killed
+            stop_if_lost_agreed(lambda flag: anywhere(flag, group=group), "the wait for the main process")
             outcome = None
             if process_index == 0:
                 try:
