@@ -546,9 +546,9 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
         assert note in short and caption.count(note) == 1  # the list of tables' title; the caption's, once
         assert r"Ours & Paper (for reference) \\" in tex and r"\Delta" not in tex  # the heads, as in Markdown
         assert "diff" not in render_csv(result, table).splitlines()[0].split(",")  # nor in the CSV
-    from bimotion.commands.demo import _compact_tables
+    from bimotion.commands.demo_tables import compact_tables
 
-    printed = _compact_tables(result)  # what the demo prints of the tables
+    printed = compact_tables(result)  # what the demo prints of the tables
     assert f"{paper.TABLE3.title} — {note}" in printed and f"{paper.TABLE5.title} — {note}" in printed
     data = heatmap_data(result)
     assert data["synthetic"] == ["tess", "yuemotion"]
@@ -584,7 +584,7 @@ def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     generated; a Hub dataset's prepare.json was downloaded for each of those asks (a dozen per run),
     and is now read once per dataset, by whoever makes the GridResult (the grid's runner: its
     ``generated``; here :func:`fake_grid`), and never again by the reports."""
-    from bimotion.commands.demo import _compact_tables
+    from bimotion.commands.demo_tables import compact_tables
     from bimotion.data import layout
     from bimotion.grid.report import write_reports
 
@@ -594,7 +594,7 @@ def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     result = fake_grid(tmp_path, {"bimotion": "my-lab/bimotion", "yuemotion": "my-lab/yuemotion", "cache_dir": "c"})
     assert len(result.plan.tables) > 1
     write_reports(result)
-    printed = _compact_tables(result)
+    printed = compact_tables(result)
     assert sorted(asked) == ["my-lab/bimotion", "my-lab/yuemotion"]
     assert printed.count("synthetic demo data: not comparable with the paper") == len(result.plan.tables)
     assert "synthetic demo data" in (tmp_path / "tables" / "table3.md").read_text(encoding="utf-8").splitlines()[0]
@@ -604,25 +604,25 @@ def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
 def test_the_demos_compact_tables_say_which_reading_their_numbers_are(tmp_path, metric):
     """The demo's tables were titled "(weighted F1, %)" and never said whether at the 0.5 threshold or by
     arg-max (the config's ``metric``), which the Markdown tables' note says; they now say it in the same words."""
-    from bimotion.commands.demo import _compact_tables
+    from bimotion.commands.demo_tables import compact_tables
     from bimotion.training.f1 import METRIC_WORDS
 
     result = fake_grid(tmp_path, {"cache_dir": "c"})
     result.config.metric = metric
-    notes = _compact_tables(result).splitlines()[-2:]
+    notes = compact_tables(result).splitlines()[-2:]
     assert notes[0] == METRIC_WORDS[metric], notes
     other = next(m for m in METRIC_WORDS if m != metric)
-    assert METRIC_WORDS[other] not in _compact_tables(result)
+    assert METRIC_WORDS[other] not in compact_tables(result)
 
 
 def test_the_demos_compact_tables_say_what_their_rows_notation_means(tmp_path):
     """The demo's Tables 3 and 4 named rows "Cross-all X(¬l,¬a)", "Cross-age X(l,A)"... and nothing in
     its output said what l, a, ¬ and L, A stand for (the paper's notation): a newcomer could not read them."""
-    from bimotion.commands.demo import _compact_tables
+    from bimotion.commands.demo_tables import compact_tables
     from bimotion.grid.plan import NOTATION_WORDS
 
     result = fake_grid(tmp_path, {"cache_dir": "c"})
-    text = _compact_tables(result)
+    text = compact_tables(result)
     assert "X(" in text and NOTATION_WORDS in text.splitlines(), text
 
 

@@ -305,6 +305,25 @@ def test_a_demo_error_in_a_launch_of_two_processes_is_said_once(tmp_path):
     assert not (tmp_path / "demo").exists()
 
 
+@pytest.mark.slow  # a CPU launch of 2 processes preparing the datasets (about a minute)
+def test_the_demo_runs_in_a_launch_of_two_processes_its_main_process_writing_the_datasets(tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2 -m bimotion demo` failed within seconds: both processes took
+    OUT.demo-lock, and the one that lost said `error: another demo is writing OUT (it holds OUT.demo-lock)`.  The main
+    process now holds it and writes the datasets, the other waits for them (then they would train the grid
+    together): the launch succeeds, each stage said once."""
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    out = tmp_path / "demo"
+    argv = ["demo", "--no-grid", "--scale", "1", "--output", out]
+    run = subprocess.run(cpu_launch("-m", "bimotion", *argv), env=subprocess_env(), capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "error:" not in run.stderr, run.stderr[-3000:]
+    for line in ("[1/5] generating", "[2/5] preparing", "[4/5] loading back", "\nDone in "):
+        assert run.stdout.count(line) == 1, (line, run.stdout)
+    assert (out / "bimotion" / "prepare.json").is_file() and (out / "yuemotion" / "prepare.json").is_file()
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [

@@ -53,10 +53,10 @@ def test_the_demos_tables_note_says_what_chance_is_in_the_grids_reading(tmp_path
     "† at or below the test set's chance level (the better of an all-positive and a prior-matched random
     predictor)": the 0.5 threshold's chance; its chance levels were arg-max's (training.f1.argmax_chance:
     the better of always the most frequent label and guessing at the labels' frequencies)."""
-    from bimotion.commands.demo import _compact_tables
+    from bimotion.commands.demo_tables import compact_tables
     from bimotion.training.metrics import CHANCE_OF
 
-    printed = _compact_tables(_result(tmp_path, metric))
+    printed = compact_tables(_result(tmp_path, metric))
     note = next(line for line in printed.splitlines() if line.startswith("† "))
     assert note == f"† at or below the test set's chance level ({CHANCE_OF[metric]})", note
     assert ("all-positive" in note) == (metric == "weighted_f1"), note

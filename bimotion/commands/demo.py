@@ -30,6 +30,7 @@ refused).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -105,19 +106,63 @@ def run(args) -> int:
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
         error_once(config_error(args.config, err))
         return 2
+    from bimotion.commands.demo_tables import compact_tables
+    from bimotion.grid.claims import Ranks
+    from bimotion.training.processes import on_main_process_only
+
+    ranks = Ranks.current()  # a launch's processes: the main one writes the datasets, then all train the grid together
+    with contextlib.ExitStack() as held:  # the main process's lock on --output, to the end
+        code, data = on_main_process_only(lambda: _datasets(args, out, verbose, held), *ranks.processes)
+        if data is None:  # said by the main process (a usage error raised there again): the others end with its code
+            if isinstance(code, SystemExit) and ranks.is_main:
+                raise code
+            return getattr(code, "code", code)
+        if config is not None and ranks.is_main:
+            print(f"[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
+            if not verbose:  # before minutes of training: where to follow them
+                print(
+                    f"      its log: {out / 'grid.log'} (follow it with `tail -f`, or run with --verbose)", flush=True
+                )
+        if config is not None:
+            result = _run_grid(config, data, out, verbose, main=ranks.is_main)
+            if not ranks.is_main:  # the main process writes and says the tables
+                return 0
+            if result is None:  # no tables (_run_grid said why)
+                return 1
+            print(result.markdown() if verbose else compact_tables(result))
+            print(
+                f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}"
+            )
+            _how_to_predict(out / "grid")
+    if not ranks.is_main:
+        return code
+    minutes = (time.perf_counter() - start) / 60
+    print(
+        f"\nDone in {minutes:.1f} min: datasets in {data['bimotion']} and {data['yuemotion']} "
+        "(Parquet + README.md dataset card).\n"
+        f"{REAL_CORPORA}"
+    )
+    return code
+
+
+def _datasets(args, out: Path, verbose: bool, held: contextlib.ExitStack) -> tuple[int | SystemExit, dict | None]:
+    """The demo's first stages, on a launch's main process alone
+    (:func:`~bimotion.training.processes.on_main_process_only`), holding
+    ``OUT.demo-lock`` in ``held``: ``(0 or 1 where a check found problems, {benchmark: folder})``, or ``(2, None)``
+    after its error (another demo writes --output), ``(SystemExit, None)`` after its usage error (--output not the
+    demo's)."""
     from bimotion.data.publish import OutputLockedError, locked, output_path
+    from bimotion.training.parsing import error_once
 
-    with contextlib.ExitStack() as stack:
-        try:  # a second demo into the same --output fails at once
-            stack.enter_context(locked(output_path(out), "demo"))
-        except (OutputLockedError, OSError) as err:  # another demo; an --output that cannot be written
-            error_once(err)
-            return 2
-        return _run(args, out, config, verbose, start)
-
-
-def _run(args, out: Path, config, verbose: bool, start: float) -> int:
-    _fresh_output(out)
+    try:  # a second demo into the same --output fails at once
+        held.enter_context(locked(output_path(out), "demo"))
+    except (OutputLockedError, OSError) as err:  # another demo; an --output that cannot be written
+        error_once(err)
+        return 2, None
+    try:
+        _fresh_output(out)
+    except SystemExit as err:  # its usage error, said
+        return err, None
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
     roots = _generate_corpora(out / "raw", args.seed, args.scale, verbose)
 
@@ -129,25 +174,7 @@ def _run(args, out: Path, config, verbose: bool, start: float) -> int:
 
     print("[4/5] loading back with `datasets` ...", flush=True)
     _load_back(data)
-
-    if config is not None:
-        print(f"[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
-        if not verbose:  # before minutes of training: where to follow them
-            print(f"      its log: {out / 'grid.log'} (follow it with `tail -f`, or run with --verbose)", flush=True)
-        result = _run_grid(config, data, out, verbose)
-        if result is None:  # no tables (_run_grid said why)
-            return 1
-        print(result.markdown() if verbose else _compact_tables(result))
-        print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
-        _how_to_predict(out / "grid")
-
-    minutes = (time.perf_counter() - start) / 60
-    print(
-        f"\nDone in {minutes:.1f} min: datasets in {data['bimotion']} and {data['yuemotion']} "
-        "(Parquet + README.md dataset card).\n"
-        f"{REAL_CORPORA}"
-    )
-    return 1 if problems else 0
+    return (1 if problems else 0), data
 
 
 def _how_to_predict(grid: Path) -> None:
@@ -262,7 +289,7 @@ def _load_back(data: dict[str, Path]) -> None:
         )
 
 
-def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
+def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool, main: bool = True):
     """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, what the grid and the libraries
     print goes to ``out/grid.log``, and the terminal gets one progress bar over its models, or, where
     stderr is no terminal (CI, a pipe: a bar there is off, :func:`bimotion.console.bar_disabled`), a
@@ -278,6 +305,9 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     from bimotion.grid.workers import no_tables
 
     said = []  # the grid's lines: the last says why it wrote no tables
+    if not main:  # another process of a launch: trains with the main one, which says and writes what the grid does
+        with open(os.devnull, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            return run_grid(config, data, out / "grid", log=None)
     if verbose:
 
         def shown(message: str) -> None:
@@ -339,49 +369,3 @@ def _advance(bar, message: str) -> None:
     elif found := re.match(r"\[grid\] training (\S+)", message):
         bar.set_postfix_str(f"training {found[1]}", refresh=False)
     bar.refresh()
-
-
-def _compact_tables(result) -> str:
-    """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
-    under them, which reading of the predictions the numbers are (the grid's ``metric``, in the words of the
-    Markdown tables' note, :data:`~bimotion.training.f1.METRIC_WORDS`); † marks a score at or below its test
-    set's chance level, * a model that never trained on some of the test set's labels; the note says what
-    chance is in the grid's reading (at the 0.5 threshold, or read by arg-max)."""
-    from bimotion.grid.plan import NOTATION_WORDS
-    from bimotion.training.f1 import METRIC_WORDS
-    from bimotion.training.metrics import CHANCE_OF, DAGGER, UNTRAINED, UNTRAINED_MARK
-    from bimotion.training.report import at_or_below
-    from loaders.synthetic import marked_title
-    from loaders.tables import aligned
-
-    def num(value, chance=None, untrained=()) -> str:
-        if value is None:
-            return "-"
-        return f"{value:.1f}" + (DAGGER if at_or_below(value, chance) else " ") + (UNTRAINED_MARK if untrained else " ")
-
-    blocks = []
-    for table in result.plan.tables:
-        has_avg = bool(table.paper_average)
-        rows = [["training data"] + [c.label for c in table.columns] + (["avg"] if has_avg else [])]
-        for row in table.rows:
-            cells = [result.cell(table.name, row.key, c.key) for c in table.columns]
-            line = [f"{row.label} {row.notation}" if len(row.notation) < 12 else row.label]
-            line += [num(c.mean, c.chance, c.untrained) for c in cells]
-            if has_avg:
-                avg = result.averages.get((table.name, row.key))
-                chances = [c.chance for c in cells]
-                mean_chance = None if None in chances else sum(chances) / len(chances)
-                line.append(num(avg["mean"] if avg else None, mean_chance))
-            rows.append(line)
-        chances = [result.cell(table.name, table.rows[0].key, c.key).chance for c in table.columns]
-        if has_avg and None not in chances:
-            chances.append(sum(chances) / len(chances))
-        rows.append(["chance level"] + [num(v) for v in chances])
-        blocks.append(f"{marked_title(table.title, result.synthetic(table))}\n{aligned(rows)}")
-    metric = result.config.metric
-    notation = any("X(" in row.notation for table in result.plan.tables for row in table.rows)
-    notes = [NOTATION_WORDS] if notation else []  # the rows' X(¬l,a)... said nowhere else in the output
-    notes += [METRIC_WORDS[metric], f"{DAGGER} at or below the test set's chance level ({CHANCE_OF[metric]})"]
-    if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
-        notes.append(f"{UNTRAINED_MARK} {UNTRAINED}, which can put it far below chance")
-    return "\n\n".join(blocks) + "\n" + "\n".join(notes)
