@@ -178,18 +178,20 @@ def signalled_while_held(proc, send, what: str, timeout_s: float = 60) -> str:
 # (`--slow`, `-m slow`), whose files lead.  With `--dist loadfile` a file runs whole on one worker and files are
 # handed out in collection order (pyproject's addopts): started first, they run beside the many short files
 # instead of leaving one worker idle at the end.
-LONGEST_FIRST = (
+LONGEST_FIRST = (  # the default tier's longest files, measured with --durations=0 on 2 cores (2026-12-07)
+    "test_figures.py",
+    "test_copied_folders.py",
+    "test_lone_launch.py",
     "test_training_resume.py",
-    "test_grid_scale.py",
-    "test_training_recipes.py",
-    "test_grid.py",
-    "test_probe.py",
+    "test_grid_precision.py",
+    "test_advise.py",
     "test_prepare.py",
-    "test_demo.py",
-    "test_splits.py",
+    "test_card_wording.py",
 )
 SLOW_TIER_FIRST = (
     "test_demo.py",
+    "test_training_resume.py",
+    "test_grid_stale_check.py",
     "test_grid.py",
     "test_training_recipes.py",
     "test_training_ddp.py",
@@ -202,8 +204,8 @@ def pytest_addoption(parser):
     parser.addoption(
         "--slow",
         action="store_true",
-        help="also run the tests marked slow (the demo, the 13-model grid, real launches, full-size corpus trees: "
-        "about 11 min more on 2 cores; CI runs them)",
+        help="also run the tests marked slow (the demo, the 13-model grid, real launches, trainings stopped and "
+        "resumed, full-size corpus trees, page-sized figures: minutes more on 2 cores; CI runs them)",
     )
     parser.addoption(
         "--stress",
@@ -290,7 +292,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if left_out and not hasattr(config, "workerinput"):
         terminalreporter.write_line(
             f"{left_out} slow test{'s' if left_out != 1 else ''} left out (the demo's learning check, the 13-model "
-            f"grid, real launches, full-size corpus trees): `--slow` runs {'it' if left_out == 1 else 'them'} too, as CI does"
+            f"grid, real launches, trainings stopped and resumed, full-size corpus trees, page-sized figures): `--slow` runs {'it' if left_out == 1 else 'them'} too, as CI does"
         )
 
 

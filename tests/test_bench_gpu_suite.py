@@ -67,6 +67,7 @@ def test_each_run_of_the_gpu_suite_measures_what_it_says(tmp_path, mode):
         assert "nvidia-smi" in (tmp_path / "out" / "gpu.txt").read_text()
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_bench_run_leaves_no_model_behind_for_the_next(tmp_path, monkeypatch):
     """The suite's `baseline` run trains ours, then the baseline, in one process: ours' trainer and its
     profiler callback refer to each other, so its model (and on a GPU its optimizer states, about 5 GB for

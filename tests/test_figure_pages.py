@@ -47,6 +47,7 @@ def _svg_lines(svg) -> list[tuple[str, float, float]]:
 
 
 @pytest.mark.parametrize("n_tests, n_models", [(9, 16), (20, 14)])
+@pytest.mark.slow  # draws page-sized figures of the largest grids (tens of seconds): the slow tier, which CI runs
 def test_every_part_of_a_tall_heat_map_fits_a_page_and_carries_the_title(tmp_path, capsys, n_tests, n_models):
     """Sixteen models on nine test sets made a map of one row of panels 10.2 in tall, which was not
     cut ("note: ... one row of panels (nothing to cut between): scale it to the page"); fourteen on

@@ -408,6 +408,7 @@ FIGURE_KEYS = {  # what a reader of each kind of figure needs to read its panels
 
 
 @pytest.mark.parametrize("kind, count", [("confusion", 13), ("projection", 6), ("heatmap", 20)])
+@pytest.mark.slow  # draws page-sized figures of the largest grids (tens of seconds): the slow tier, which CI runs
 def test_every_page_sized_part_carries_the_figures_key(tmp_path, kind, count):
     """A reviewer found a figure's page-sized parts unreadable on their own: the key was on one part
     only (the heat map's first part had no colour bar, note or test-set axis label; the confusion

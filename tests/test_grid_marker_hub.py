@@ -21,6 +21,7 @@ from bimotion.grid.plan import StaleMarker, marked_model, model_dir_in_grid
 
 
 @pytest.mark.usefixtures("refused")  # the Hub at a closed local port, an empty Hub cache
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_hub_model_of_the_users_trainer_is_the_same_model_when_the_grid_runs_again(tmp_path):
     data = prepare_fixtures(tmp_path / "data")
     out = tmp_path / "grid"
@@ -72,6 +73,7 @@ def test_a_deleted_folder_of_ones_own_trainer_outside_the_grid_is_not_called_a_h
 
 
 @pytest.mark.usefixtures("refused")  # the Hub at a closed local port, an empty Hub cache
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_an_older_marker_of_a_hub_model_is_one_error_naming_the_marker_and_the_fix(tmp_path, capsys):
     """A marker written before on_hub, for a Hub id its trainer returned, holds that id joined to the
     directory the grid ran in, relative to the grid's folder (`../work/me/ser`): read back as a local folder

@@ -17,6 +17,7 @@ from bimotion.training.testing import subprocess_env
 CONFIG = ONE_UNIT_GRID  # data_dirs, finished_grid: conftest's
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_run_grid_without_matplotlib_writes_its_metrics_and_tables_and_says_which_extra_draws_the_figures(
     finished_grid, data_dirs, tmp_path
 ):

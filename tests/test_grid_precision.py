@@ -161,6 +161,7 @@ def test_the_projections_note_of_an_unknown_training_precision_goes_to_their_log
     assert said and all(s.startswith("note: the precision the model trained in is not known") for s in said)
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_unit_to_score_again_that_a_live_worker_holds_is_skipped_and_the_tables_wait(data_dirs, tmp_path):
     """The tables' worker scores a stale unit again under its claim, as ``work`` trains one: a live worker
     holding it (a rerun of its own shard) is left to it, said as ``work`` says a skip, and the tables are not
@@ -199,6 +200,7 @@ def test_a_unit_to_score_again_that_a_live_worker_holds_is_skipped_and_the_table
     assert json.loads(metrics.read_text())[SCORED_IN] == "float32" and not list(out.glob("claims/*.claim"))
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_metrics_file_without_the_record_older_than_its_predictions_is_written_again(data_dirs, tmp_path):
     """A metrics file of a version before the records (no scoring_dtype, no predictions_sha256) left by a run
     stopped between predicting its unit again and writing its metrics is older than its predictions: the tables'
@@ -224,6 +226,7 @@ def test_a_metrics_file_without_the_record_older_than_its_predictions_is_written
     assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_metrics_file_of_other_prediction_files_of_the_same_dtype_is_written_again_whatever_its_time(
     data_dirs, tmp_path
 ):

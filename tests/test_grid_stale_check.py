@@ -41,6 +41,7 @@ def _opened_below(monkeypatch, folder: Path) -> list[str]:
     return opened
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_each_check_of_a_unit_reads_each_prediction_file_once(finished_grid, data_dirs, tmp_path, monkeypatch):
     """The check read each prediction file three times (its dtype for all the files, then for each alone, then
     its SHA-256), and rescore_stale checks a stale unit twice (again under its claim): six readings of every
@@ -104,6 +105,7 @@ def _assert_one_error_line(proc, out: Path, path: Path, stake: str) -> None:
 
 
 @pytest.mark.parametrize("locked", ["prediction", "metrics"])
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     finished_grid, data_dirs, tmp_path, locked
 ):
@@ -152,6 +154,7 @@ def test_scoring_a_unit_reads_each_prediction_file_once_for_its_records(
     assert stale_metrics(grid, model, 0) is None
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_prediction_file_its_own_shard_cannot_read_is_one_error_line(finished_grid, data_dirs, tmp_path):
     """Rerunning a worker's own shard (``recipes/grid.py --shard 0/2``: the finished unit is scored again from its
     saved predictions) with a prediction file it cannot read (``chmod 000``) stopped with a PermissionError traceback
@@ -371,6 +374,7 @@ def test_a_sigterm_after_the_last_units_training_writes_no_tables(data_dirs, tmp
     assert not any(line.startswith("[grid] training ") for line in lines), lines  # the model reused, only scored
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_damaged_metrics_file_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
     """A metrics file cut short (a crash, or edited by hand) that the tables read, where a grid runs in shards (the
     worker writing the tables does not score that unit again: recipes/grid.py --shard 1/2), ended with a
@@ -420,6 +424,7 @@ def test_a_damaged_metrics_file_is_one_error_naming_it_and_the_fix(finished_grid
         read_metrics(path, "the tables cannot be written")
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_prediction_file_cut_short_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
     """A saved prediction file cut short (a crash, a copy stopped halfway) or no .npz ended the grid with a
     BadZipFile (ValueError, EOFError) traceback, exit 1: as it scored the unit again (read_predictions), or, where
@@ -466,6 +471,7 @@ def test_a_prediction_file_cut_short_is_one_error_naming_it_and_the_fix(finished
 
 
 @pytest.mark.parametrize("which", ["predictions", "metrics", "marker", "confusion"])
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fix(
     finished_grid, data_dirs, tmp_path, which
 ):
@@ -515,6 +521,7 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     assert proc.returncode == 0 and path.is_file(), proc.stderr
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
     """A trained model's marker (grid-trained.json) cut short by a copy stopped halfway ended the rerun with a
     JSONDecodeError traceback, exit 1: as the grid reused its model (train_or_reuse), or, where the worker writing
@@ -657,6 +664,7 @@ def test_a_plan_whose_model_names_no_shards_that_project_reads_through_grid_dir_
     )
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_folder_in_the_place_of_a_grids_plan_is_one_error_naming_it_and_the_fix(
     finished_grid, data_dirs, tmp_path, capsys
 ):
@@ -740,6 +748,7 @@ def _each_worker_stops(out: Path, data_dirs, tmp_path: Path, said: str, unsaid: 
 
 
 @pytest.mark.parametrize("damage", ["folder", "fifo", "dead link"])
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_marker_that_is_no_file_is_one_error_line_for_every_worker(finished_grid, data_dirs, tmp_path, damage):
     """A finished unit's marker (grid-trained.json) that is no file: a folder or a FIFO in its place was a unit
     "not started" to the worker of another shard (recipes/grid.py --shard 1/2 exited 0 saying "1 unfinished: zho_eld
@@ -826,6 +835,7 @@ def _unit_file(out: Path, which: str) -> Path:
     return out / "metrics" / "zho_eld" / "seed0.json"
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 @pytest.mark.parametrize("which", ["prediction", "metrics"])
 def test_a_unit_folder_that_cannot_be_entered_is_one_error_line_naming_it(finished_grid, data_dirs, tmp_path, which):
     """A finished unit's predictions or metrics folder that cannot be entered (``chmod 000`` on
@@ -858,6 +868,7 @@ def test_a_unit_folder_that_cannot_be_entered_is_one_error_line_naming_it(finish
     assert not (out / "tables").exists()
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 @pytest.mark.parametrize("damage", ["dead link", "fifo"])
 @pytest.mark.parametrize("which", ["prediction", "metrics"])
 def test_a_unit_file_that_is_no_file_is_one_error_line_as_its_markers(

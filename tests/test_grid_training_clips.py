@@ -96,6 +96,7 @@ def probe_grid(prepared, tmp_path_factory):
     return run_grid(config, {"bimotion": prepared[1]}, out, trainer=_trained_on(prepared[0], trainer), log=None), out
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_probe_grid_on_another_seeds_data_marks_its_tables_and_the_probe_writes_its_manifest(
     prepared, probe_grid, tmp_path
 ):

@@ -73,6 +73,7 @@ NAMES = ["Mandarin elderly", "Mandarin adults", "English elderly", "English adul
 
 
 @pytest.mark.parametrize("n_tests", [1, 3, 9, 10, 12, 13, 16, 24])
+@pytest.mark.slow  # draws page-sized figures of the largest grids (tens of seconds): the slow tier, which CI runs
 def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path, n_tests):
     """A grid of more than about 9 test sets grew past the page (12 test sets: 7.9 in, 16: 9.7 in),
     its 7-8 pt text then printed smaller.  At any number of test sets the map is now at most

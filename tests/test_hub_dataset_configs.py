@@ -55,6 +55,7 @@ def _train(tiny: Path, hub_dataset, config: str, out: Path) -> subprocess.Comple
     )  # fmt: skip
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_union_config_of_a_hub_dataset_trains_on_the_groups_it_has(hub_dataset, tmp_path):
     """--train_configs all of a Hub dataset holding CSED alone stopped on the groups it lacks (a
     `datasets` error naming a config, eng_eld, the user never asked for), where a local folder of the

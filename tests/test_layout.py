@@ -64,6 +64,7 @@ def test_a_folder_that_is_not_prepared_is_named_in_the_error(tmp_path):
         layout.read_info(tmp_path)
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_finished_grid_moved_with_its_data_reuses_every_model(data_dirs, tmp_path):  # noqa: F811
     config = grid_config(tables=["table3"])
     first = run_grid(config, data_dirs, tmp_path / "grid", log=None)

@@ -144,6 +144,7 @@ EPOCH_END = {
 
 
 @pytest.mark.parametrize("overrides, step", EPOCH_END.values(), ids=EPOCH_END.keys())
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_run_killed_after_an_epochs_last_step_and_resumed_ends_as_an_uninterrupted_run(
     tiny, data, tmp_path, overrides, step
 ):
@@ -283,6 +284,7 @@ def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other
         assert (again["resumed_from"] is not None) == (name == "resumed"), name
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_one_line(tiny, data, tmp_path, caplog):
     """A field the stored identity has that this transformers' TrainingArguments no longer declares read as a
     changed setting ("training_args.<dropped>: True there, '(absent)' now"): the same command into a folder
@@ -392,6 +394,7 @@ def test_a_stored_null_is_a_value_and_an_absent_field_its_declared_default(tiny,
     assert differences(same, {"training_args": {"seed": 42, "eval_steps": None}}, defaults) == []
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, tmp_path, caplog):
     """A run_identity.json written by a bimotion in which a field was not yet harmless (HARMLESS), or a secret
     (hub_token), still holds it, and differences() compared it with the field's default: the same
@@ -422,6 +425,7 @@ def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, t
     assert undeclared(before, now, defaults) == {}  # run_name, hub_token: harmless, so never named as not compared
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, tmp_path):
     """A run_identity.json cut short ended the train recipe in a JSONDecodeError traceback (one that is
     not a JSON object, in an AttributeError; one not UTF-8, in a UnicodeDecodeError). It is now one
@@ -551,6 +555,7 @@ def recipe(tiny, data, out, *extra: str) -> list[str]:
     return command
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_saves_a_checkpoint_after_its_step_and_the_rerun_ends_as_an_uninterrupted_run(tiny, data, tmp_path):
     """Slurm's time limit sends SIGTERM to the job's processes.  It stopped the run at once, and the
     rerun retrained every step since the last scheduled checkpoint (here: all of them).  Now the step
@@ -600,6 +605,7 @@ def test_sigterm_saves_a_checkpoint_after_its_step_and_the_rerun_ends_as_an_unin
     assert resumed["selection"]["best_metric"] == expected["selection"]["best_metric"]
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_checkpoint_whose_save_a_kill_cut_short_is_never_resumed(tiny, data, tmp_path):
     """transformers writes a checkpoint in place: a kill (SIGKILL once Slurm's grace period is over)
     during the save leaves a folder that resuming loaded as if whole once its
@@ -709,6 +715,7 @@ def new_best_steps(out) -> list[int]:
 EVERY_2 = {"save_steps": 2, "save_total_limit": 2}
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_at_a_new_best_between_saves_keeps_the_best_checkpoint(monkeypatch, tiny, data, tmp_path):
     """A SIGTERM at a step between scheduled saves whose validation is the best so far: transformers
     named the checkpoint saved at the stop the best, so save_total_limit's rotation deleted the real
@@ -727,6 +734,7 @@ def test_sigterm_at_a_new_best_between_saves_keeps_the_best_checkpoint(monkeypat
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_checkpoint_saved_at_sigterm_is_kept_until_the_next_save_is_whole(monkeypatch, tiny, data, tmp_path):
     """A checkpoint saved at SIGTERM was removed as the rerun's next scheduled save began, so a kill
     during that save (SIGKILL, at the next time limit's end; a node lost) resumed from the scheduled
@@ -755,6 +763,7 @@ def test_a_checkpoint_saved_at_sigterm_is_kept_until_the_next_save_is_whole(monk
     assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_checkpoint_saved_at_sigterm_never_counts_against_save_total_limit(monkeypatch, tiny, data, tmp_path):
     """``--save_total_limit 1``: the checkpoint saved at a SIGTERM counted against the limit as it was
     saved, so its save rotated away the last scheduled checkpoint, and during the rerun's next save
@@ -798,6 +807,7 @@ def test_a_checkpoint_saved_at_sigterm_never_counts_against_save_total_limit(mon
     assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_in_the_validation_at_an_epochs_end_leaves_the_epochs_checkpoint_scheduled(
     monkeypatch, tiny, data, tmp_path
 ):
@@ -837,6 +847,7 @@ def test_sigterm_at_an_epochs_end_with_save_strategy_best_says_what_it_saves(
     assert last_checkpoint(out) == str(out / f"checkpoint-{STEPS_PER_EPOCH}")
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninterrupted_run(
     monkeypatch, tiny, data, tmp_path
 ):
@@ -857,6 +868,7 @@ def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninte
         assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items()), step
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_checkpoint_saved_at_sigterm_is_gone_once_the_resumed_run_ends(monkeypatch, tiny, data, tmp_path):
     """``--save_strategy no`` (the demo's grid): an uninterrupted run leaves no checkpoint, but the one
     saved at a SIGTERM (model, optimizer: three times the model) stayed in the finished model folder,
@@ -868,6 +880,7 @@ def test_a_checkpoint_saved_at_sigterm_is_gone_once_the_resumed_run_ends(monkeyp
     assert not list(out.glob("checkpoint-*"))
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_in_an_epochs_last_step_saves_after_the_epochs_evaluation(monkeypatch, tiny, data, tmp_path):
     """The defaults (a validation and a checkpoint per epoch): a SIGTERM during an epoch's last step
     saved a checkpoint at the step's end, before the epoch's own validation and save, and stopped; the
@@ -883,6 +896,7 @@ def test_sigterm_in_an_epochs_last_step_saves_after_the_epochs_evaluation(monkey
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_in_an_epochs_last_step_with_a_save_due_saves_after_the_epochs_evaluation(
     monkeypatch, tiny, data, tmp_path
 ):
@@ -905,6 +919,7 @@ def test_sigterm_in_an_epochs_last_step_with_a_save_due_saves_after_the_epochs_e
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_during_a_validation_saves_after_it(monkeypatch, tiny, data, tmp_path):
     """``--save_strategy no`` (the demo's grids), a validation per epoch: a SIGTERM during a validation
     was read only at the next step's end (during the run's last one, never: nothing saved, the rerun
@@ -939,6 +954,7 @@ def rerun_scores_as_straight(tiny, data, out, last: str, straight: dict, straigh
 
 
 @pytest.mark.parametrize("when", ["step", "validation"])
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_in_the_runs_last_step_stops_before_scoring_and_the_rerun_only_scores(
     monkeypatch, tiny, data, tmp_path, capsys, when
 ):
@@ -998,6 +1014,7 @@ def test_a_stopped_runs_closing_line_is_the_last_line_it_prints(monkeypatch, tin
     assert any("| 5/9 [" in line for line in lines[:-1]), lines[-5:]  # the bar's last state, before it
 
 
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_run_stopped_while_scored_prints_its_closing_line_last(monkeypatch, tiny, data, tmp_path, capsys):
     """A SIGTERM while the trained model was scored, its evaluation bar shown (a terminal, --verbose, a
     library call): the closing line, then, once the trainer was garbage-collected, the bar's last state
@@ -1054,6 +1071,7 @@ SCORED_AFTER = {
 
 
 @pytest.mark.parametrize("overrides", SCORED_AFTER.values(), ids=SCORED_AFTER.keys())
+@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_while_the_trained_model_is_scored_stops_at_a_batch_and_the_rerun_only_scores(
     monkeypatch, tiny, data, tmp_path, capsys, overrides
 ):
