@@ -90,8 +90,13 @@ def work(grid) -> list[str]:
         )  # fmt: skip
         grid.log(f"[grid] {counts}{share}{world}")
     for done, (_, model, seed) in enumerate(mine, 1):
+        # a stop a finalizer swallowed, taken here with what it came before (the closing line's "no model was in
+        # progress"), not by the wait below, which knows nothing of units
+        stop_if_lost_in_launch(grid)
         # rank 0 looks; a file of the unit that is no file (saved_files) stops every process with its error, said once
-        if not on_main_process_only(lambda m=model, s=seed: finished(grid, m, s), *ranks.processes):
+        if on_main_process_only(lambda m=model, s=seed: finished(grid, m, s), *ranks.processes):
+            stop_if_asked(grid, came="the grid looked at a finished model")  # a SIGTERM held while rank 0 looked
+        else:
             stop_if_asked(grid)  # before training anything new
         # a finished unit is rescored from its saved predictions (predicted again in another dtype): under its
         # claim too, as the tables' worker scores one again (rescore_stale), so no two write its files at once
@@ -110,6 +115,7 @@ def work(grid) -> list[str]:
         finally:
             if isinstance(claim, Claim):  # held by this worker (else the holder's record, or None: not rank 0)
                 claim.release()
+    stop_if_lost_in_launch(grid, "the end of its units, before the tables", "the tables")  # as at a unit's start
     return on_main_process_only(lambda: unfinished(grid), *ranks.processes)
 
 
