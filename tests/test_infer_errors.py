@@ -86,3 +86,20 @@ def test_a_model_folder_copied_in_part_is_refused_before_any_data_is_read(made, 
     assert exit_.value.code == 2, said
     assert f": error: --model {model}: {MISSING[left_out]}\n" in said, said
     assert not cache.exists()  # before: the test set's Arrow files, written as it loaded
+
+
+def test_a_model_config_naming_labels_outside_the_13_is_one_line(made, tmp_path, capsys):  # noqa: F811
+    """A model folder whose config.json's trained_labels names a label outside the 13 (edited by hand, or another
+    tool's): infer.py's narrowed catch let metrics.trained_mask's plain ValueError through, a traceback on every
+    process; it is one `error:` line again, exit 2, no scores written."""
+    import json
+
+    model = Path(shutil.copytree(made["model"], tmp_path / "model"))
+    config = json.loads((model / "config.json").read_text())
+    config["trained_labels"] = ["happyish"]
+    (model / "config.json").write_text(json.dumps(config))
+    scores = tmp_path / "s.json"
+    assert recipe("infer").main(_argv(model, made["data"], "--output_file", scores)) == 2
+    said = capsys.readouterr().err
+    assert "error: the model's config.json names trained_labels ['happyish'], not BiMotion labels " in said, said
+    assert "Traceback" not in said and not scores.exists()

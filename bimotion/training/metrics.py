@@ -108,8 +108,13 @@ def trained_mask(trained_labels: list[str] | None) -> np.ndarray:
     if trained_labels is None:
         return np.ones(len(LABELS), dtype=bool)
     unknown = sorted(set(trained_labels) - set(LABELS))
-    if unknown:
-        raise ValueError(f"trained_labels {unknown} are not BiMotion labels {list(LABELS)}")
+    if unknown:  # a model's config.json edited or damaged: a user's error, said in one line (infer's USER_ERRORS)
+        from .model import NotAClassifier
+
+        raise NotAClassifier(
+            f"the model's config.json names trained_labels {unknown}, not BiMotion labels {list(LABELS)}: "
+            "score a model fine-tuned with recipes/train.py or recipes/augment.py, as saved"
+        )
     return np.isin(LABELS, list(trained_labels))
 
 
