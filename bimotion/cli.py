@@ -114,6 +114,7 @@ def _run(args, command: str) -> int:
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.checkpoints import ForeignCard
     from bimotion.training.parsing import error_once
+    from bimotion.training.processes import on_main_process
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
@@ -134,7 +135,8 @@ def _run(args, command: str) -> int:
             print(f"error: {missing_message(command, [err.name])}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as err:  # Ctrl-C (130) or SIGTERM (143): what was being written is removed
-            print(f"{stop_word(err)}{during(err)}", file=sys.stderr)  # a grid's: the model it stopped
+            if on_main_process():  # one line for a launch (advise's, demo's), as recipes/grid.py says it
+                print(f"{stop_word(err)}{during(err)}", file=sys.stderr)  # a grid's: the model it stopped
             return exit_code(err)
         except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush
