@@ -217,19 +217,19 @@ def test_a_scripts_own_num_processes_is_not_taken_for_the_launchers(monkeypatch,
     that name (`accelerate launch --cpu --num_processes 2 train.py ... --num_processes 1`) hid the launch of 2 that
     accelerate ran as one, which trained alone, silently; or, the count in accelerate's config, it was taken for
     the launcher's ('not 4') where the MASTER_PORT was the user's own.  Only the launcher's options count now."""
-    from bimotion.training import launched_alone as processes
+    from bimotion.training import launched_alone
 
     launcher, argv = LAUNCHED[case]
-    for name in processes.WORLD_SIZE_NAMES:
+    for name in launched_alone.WORLD_SIZE_NAMES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ACCELERATE_USE_CPU", "True")
     monkeypatch.setenv("MASTER_PORT", "29517")
     monkeypatch.setattr(sys, "argv", argv)
     parent = [sys.executable, "-m", "accelerate.commands.launch", *launcher, *argv[1:]]
-    monkeypatch.setattr(processes, "process_arguments", lambda pid: parent)
-    monkeypatch.setattr(processes, "process_environment", lambda pid: {"MASTER_PORT": "29517"})  # the user's own
-    monkeypatch.setattr(processes, "_cuda_gpus", lambda: 0)
-    said = processes.lone_launch()
+    monkeypatch.setattr(launched_alone, "process_arguments", lambda pid: parent)
+    monkeypatch.setattr(launched_alone, "process_environment", lambda pid: {"MASTER_PORT": "29517"})  # the user's own
+    monkeypatch.setattr(launched_alone, "_cuda_gpus", lambda: 0)
+    said = launched_alone.lone_launch()
     if case == "no-count":
         assert said is None  # before: "... in one process, not 4: ..."
     else:  # before: None, the launch of 2 run as one going on

@@ -1,7 +1,7 @@
 """The process that started this one (its launcher), as Linux's ``/proc`` shows it: its command line
 (:func:`process_arguments`), the program that command line runs past its interpreter's options (:func:`program`),
 its own options, before the script it launched (:func:`launcher_options`), the value they give a flag (:func:`flag_value`) and the environment it started with (:func:`process_environment`).
-Standard library only: read by :mod:`bimotion.training.processes` before anything heavy loads."""
+Standard library only: read by :mod:`bimotion.training.launched_alone` before anything heavy loads."""
 
 from __future__ import annotations
 
