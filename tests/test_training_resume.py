@@ -555,7 +555,6 @@ def recipe(tiny, data, out, *extra: str) -> list[str]:
     return command
 
 
-@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_sigterm_saves_a_checkpoint_after_its_step_and_the_rerun_ends_as_an_uninterrupted_run(tiny, data, tmp_path):
     """Slurm's time limit sends SIGTERM to the job's processes.  It stopped the run at once, and the
     rerun retrained every step since the last scheduled checkpoint (here: all of them).  Now the step
@@ -605,7 +604,6 @@ def test_sigterm_saves_a_checkpoint_after_its_step_and_the_rerun_ends_as_an_unin
     assert resumed["selection"]["best_metric"] == expected["selection"]["best_metric"]
 
 
-@pytest.mark.slow  # a whole training or grid run in a subprocess (tens of seconds): the slow tier, which CI runs
 def test_a_checkpoint_whose_save_a_kill_cut_short_is_never_resumed(tiny, data, tmp_path):
     """transformers writes a checkpoint in place: a kill (SIGKILL once Slurm's grace period is over)
     during the save leaves a folder that resuming loaded as if whole once its
