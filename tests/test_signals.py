@@ -578,3 +578,41 @@ def test_a_sigterm_lost_as_push_reads_a_model_writes_and_sends_nothing(monkeypat
     assert capsys.readouterr().err.splitlines()[-1] == "terminated"
     assert [name for name, _ in hub if name == "create_commit"] == []
     assert {p: p.read_bytes() for p in model.rglob("*") if p.is_file()} == before  # the folder as it was
+
+
+_HELD_RANK = """
+import os, signal, sys, threading, time
+
+from bimotion.grid.claims import Ranks
+from bimotion.grid.stops import take_held_stop
+from bimotion.signals import exit_code, terminate_as_interrupt
+from bimotion.training.processes import on_main_process_only
+
+ranks = Ranks.current()  # gloo on CPU
+try:
+    with terminate_as_interrupt():
+        if ranks.rank == 1:  # a SIGTERM to this process alone, as it waits for the main process's work
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        on_main_process_only(lambda: time.sleep(3), *ranks.processes)
+        print("waited", flush=True)
+        take_held_stop(ranks, "the main process's work")
+        print("went on", flush=True)
+except KeyboardInterrupt as err:
+    print(f"stopped: {err}", flush=True)
+    sys.exit(exit_code(err))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_held_while_the_main_process_worked_stops_every_process_after_it(tmp_path):
+    """`bimotion demo` under a launch: the main process writes the datasets (minutes) while the others wait
+    (on_main_process_only), holding a SIGTERM that comes to one of them; the hold was then cleared at the grid's
+    first unit and the launch trained to its end (with --no-grid: exit 0), the SIGTERM unsaid.  Two real gloo
+    processes: the held SIGTERM now stops both once the wait is over, with Terminated (143)."""
+    script = tmp_path / "held_rank.py"
+    script.write_text(_HELD_RANK)
+    codes, said = _launch_two_ranks(script)
+    assert codes == [143, 143], said
+    for text in said:
+        lines = text.splitlines()
+        assert lines[-2:] == ["waited", "stopped: terminated by SIGTERM during the main process's work"], text

@@ -108,11 +108,13 @@ def run(args) -> int:
         return 2
     from bimotion.commands.demo_tables import compact_tables
     from bimotion.grid.claims import Ranks
+    from bimotion.grid.stops import take_held_stop
     from bimotion.training.processes import on_main_process_only
 
     ranks = Ranks.current()  # a launch's processes: the main one writes the datasets, then all train the grid together
     with contextlib.ExitStack() as held:  # the main process's lock on --output, to the end
         code, data = on_main_process_only(lambda: _datasets(args, out, verbose, held), *ranks.processes)
+        take_held_stop(ranks, "the demo's datasets")  # a SIGTERM another process held in that wait: every one stops
         if data is None:  # said by the main process (a usage error raised there again): the others end with its code
             if isinstance(code, SystemExit) and ranks.is_main:
                 raise code

@@ -28,6 +28,18 @@ def stop_if_asked(
         raise stop
 
 
+def take_held_stop(ranks, during: str) -> None:
+    """A SIGTERM a launch's other process got while it waited for the main process's work
+    (:func:`bimotion.training.processes.on_main_process_only` holds it: taken in gloo's wait, it left the main
+    process a gloo error), taken now by every process together (:meth:`~.claims.Ranks.any`), where the caller goes
+    on to more work: left pending, the next safe-points block cleared it and the run went on to its end, unsaid.
+    ``during``: what the main process was doing, for the stop's words (``bimotion demo``'s datasets)."""
+    from ..signals import Terminated, take_pending_stop
+
+    if ranks.any(take_pending_stop()):
+        raise Terminated(f"terminated by SIGTERM during {during}")
+
+
 SCORING = "its scoring"  # what a stop once a model is trained comes before (:func:`stop_after_training`)
 
 
