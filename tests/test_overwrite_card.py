@@ -181,7 +181,7 @@ def test_the_grid_and_the_demo_say_a_users_readme_in_a_model_folder_in_one_line(
     monkeypatch.setattr(grid, "grid_config", lambda args: None)
     monkeypatch.setattr(runner, "run_grid", train_refused)
     assert grid.main(["--config", "demo", "--output_dir", str(tmp_path / "grid")]) == 2
-    monkeypatch.setattr(demo, "_run", train_refused)
+    monkeypatch.setattr(demo, "_datasets", train_refused)  # the demo's work, as its main process runs it
     assert main(["demo", "--output", str(tmp_path / "demo")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     said = (
