@@ -2,7 +2,7 @@
 the workers' balance: tests/conftest.py's LONGEST_FIRST), and a new user stopped it as hung after 5
 minutes.  A line before the first dot says the wait, where the run starts with those files.
 
-The README's test command is the default suite (16.9 min on 2 cores in CI, from 23.4; the brief's bound is ~10);
+The README's test command is the default suite (14.5 min on 2 cores in CI, from 23.4 and 16.9; the brief's bound is ~10);
 the slow tier (the demo's learning check, the 13-model grid, real launches, trainings stopped and resumed, full-size
 corpus trees, page-sized figures) is left out of it, said at its end with how to run it, and runs with `--slow`, a
 `-m` expression naming slow (CI's `-m "slow or stress"`) or its node id."""
